@@ -1,0 +1,67 @@
+"""lokal willkommen: appointment booking and waitlist for Dortmund's integration offices."""
+from flask import Flask
+
+from . import config
+from .config import ROOT
+
+
+def create_app(config_overrides=None):
+    """Build the application: defaults, then the environment, then ``config_overrides``."""
+    app = Flask(
+        __name__,
+        instance_relative_config=True,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    config.load(app, config_overrides)
+    app.logger.setLevel(app.config["LOG_LEVEL"])  # "scheduler": the parent of our loggers
+    register_extensions(app)
+    register_templates(app)
+    register_blueprints(app)
+    register_cli(app)
+    return app
+
+
+def register_extensions(app):
+    from . import i18n, models  # noqa: F401  (models: the migrations need the tables)
+    from .database import register_database
+    from .extensions import babel, csrf, limiter, migrate, db
+    from .sms import register_sms
+
+    register_database(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
+    babel.init_app(app, locale_selector=i18n.select_locale)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    register_sms(app)
+
+
+def register_templates(app):
+    from flask_babel import get_locale
+
+    from . import i18n
+
+    app.jinja_env.globals.update(
+        local_date=i18n.local_date, local_time=i18n.local_time, local_when=i18n.local_when,
+        language_choices=i18n.language_choices, text_direction=i18n.text_direction,
+    )
+
+    @app.context_processor
+    def locale():
+        return {"current_locale": str(get_locale())}
+
+
+def register_blueprints(app):
+    from .web import api, errors, health, public, security
+
+    app.register_blueprint(public.bp)
+    app.register_blueprint(api.bp)
+    app.register_blueprint(health.bp)
+    errors.register(app)
+    security.register(app)
+
+
+def register_cli(app):
+    from . import cli
+
+    cli.register(app)

@@ -1,0 +1,144 @@
+"""The command line: ``flask --app wsgi <command>``."""
+import json
+from datetime import UTC, datetime
+
+import click
+from babel.messages.frontend import CommandLineInterface
+from babel.messages.pofile import read_po, write_po
+from flask import current_app
+from flask.cli import with_appcontext
+from flask_migrate import upgrade
+from werkzeug.serving import run_simple
+
+from . import clock, jobs
+from .config import ROOT
+from .extensions import db
+from .models.types import utcnow
+from .services import demo, outbox, phones
+from .services.errors import InvalidInput
+
+
+def register(app):
+    app.cli.add_command(seed_demo)
+    app.cli.add_command(messages)
+    app.cli.add_command(scheduler)
+    app.cli.add_command(translations)
+    app.cli.add_command(run_demo)
+
+
+@click.command("seed-demo")
+@with_appcontext
+def seed_demo():
+    """Create the demo offices, their hours and slots (no residents' data)."""
+    offices, slots = demo.seed(clock.now())
+    db.session.commit()
+    click.echo(f"{offices} offices created, {slots} slots created")
+
+
+@click.command("messages")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON array.")
+@click.option("--to", "to", help="Only messages to this phone number.")
+@with_appcontext
+def messages(as_json, to):
+    """Show the outbox: every SMS the service has written."""
+    if to:
+        try:
+            to = phones.normalise(to)
+        except InvalidInput as error:
+            raise click.BadParameter(str(error.fields["phone"]), param_hint="--to") from error
+    rows = [
+        {
+            "id": m.id, "to": m.to, "kind": m.kind, "status": str(m.status), "body": m.body,
+            "created_at": m.created_at.isoformat(),
+            "sent_at": m.sent_at.isoformat() if m.sent_at else None,
+        }
+        for m in outbox.listing(to)
+    ]
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    for row in rows:
+        click.echo(f"#{row['id']} {row['created_at']} {row['status']:8} {row['kind']:13} to {row['to']}")
+        click.echo(f"    {row['body']}")
+    if not rows:
+        click.echo("no messages")
+
+
+@click.group("scheduler")
+def scheduler():
+    """The periodic work."""
+
+
+@scheduler.command("tick")
+@click.option("--now", "now", help="Run as if the clock showed this ISO 8601 time (UTC if no offset).")
+@with_appcontext
+def tick(now):
+    """Run one pass of every job."""
+    moment = _parse_now(now) if now else utcnow()
+    created = jobs.materialise_slots(moment)
+    sent = jobs.dispatch_outbox()
+    click.echo(f"slots created: {created}; messages sent: {sent}")
+
+
+def _parse_now(raw):
+    try:
+        moment = datetime.fromisoformat(raw)
+    except ValueError as error:
+        raise click.BadParameter("use ISO 8601, e.g. 2026-11-26T07:00:00+01:00", param_hint="--now") from error
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+@click.group("translations")
+def translations():
+    """Extract, update and compile the message catalogues in translations/."""
+
+
+TRANSLATIONS = str(ROOT / "translations")
+TEMPLATE = str(ROOT / "translations" / "messages.pot")
+
+
+def _pybabel(*args):
+    CommandLineInterface().run(["pybabel", *args])
+
+
+@translations.command("extract")
+def extract():
+    """Extract messages.pot and update every catalogue from it."""
+    _pybabel("extract", "-F", str(ROOT / "babel.cfg"), "-k", "_l", "--no-location",
+             "--sort-output", "-o", TEMPLATE, str(ROOT))
+    _pybabel("update", "-i", TEMPLATE, "-d", TRANSLATIONS, "--no-fuzzy-matching",
+             "--ignore-obsolete")
+    _fill_source_language()
+
+
+def _fill_source_language():
+    """English is the source language: its catalogue says each message as it is written."""
+    path = ROOT / "translations" / "en" / "LC_MESSAGES" / "messages.po"
+    with path.open("rb") as file:
+        catalog = read_po(file)
+    for message in catalog:
+        if message.id:
+            message.string = message.id
+    with path.open("wb") as file:
+        write_po(file, catalog, sort_output=True)
+
+
+@translations.command("compile")
+def compile_():
+    """Compile every catalogue to the .mo files the service reads."""
+    _pybabel("compile", "-d", TRANSLATIONS, "--statistics")
+
+
+@click.command("demo")
+@click.option("--host", default="127.0.0.1")
+@click.option("--port", default=5000, type=int)
+@with_appcontext
+def run_demo(host, port):
+    """Migrate, seed the demo offices and serve the site (development server)."""
+    _pybabel("compile", "-d", TRANSLATIONS)
+    upgrade(directory=str(ROOT / "migrations"))
+    offices, slots = demo.seed(clock.now())
+    db.session.commit()
+    click.echo(f"demo data: {offices} offices and {slots} slots created")
+    click.echo(f"serving on http://{host}:{port}/ (Ctrl+C stops)")
+    run_simple(host, port, current_app._get_current_object(), threaded=True)

@@ -1,0 +1,80 @@
+"""Configuration: defaults, then environment variables of the same name, then overrides."""
+import json
+import os
+import secrets
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+DEFAULTS = {
+    # SQLALCHEMY_DATABASE_URI defaults to an SQLite file in the instance folder (see load()).
+    "SECRET_KEY": None,
+    "TESTING": False,
+    "LOG_LEVEL": "INFO",
+    # Where residents reach the service; links in SMS and calendar files are built on it.
+    "PUBLIC_BASE_URL": "http://localhost:5000",
+    # console: messages are stored in the outbox and logged. twilio: real sends.
+    "SMS_BACKEND": "console",
+    "TWILIO_ACCOUNT_SID": "",
+    "TWILIO_AUTH_TOKEN": "",
+    "TWILIO_FROM": "",
+    "RATELIMIT_ENABLED": True,
+    "RATELIMIT_STORAGE_URI": "memory://",
+    "RATELIMIT_BOOKING": "10 per minute;50 per day",
+    # Languages residents may choose; the first is the default.
+    "LANGUAGES": ["de", "en", "ar"],
+    "DEFAULT_TIMEZONE": "Europe/Berlin",
+    # How far ahead slots are materialised from the weekly hours.
+    "SLOT_HORIZON_DAYS": 42,
+    # Residents who hold several seats "to be safe" make others wait; 0 lifts the limit.
+    "MAX_UPCOMING_BOOKINGS_PER_OFFICE": 1,
+    # Minutes before the calendar app reminds the resident.
+    "ICS_ALARM_MINUTES": 120,
+    # The right-hand side of iCalendar UIDs; keep it stable once invites are out.
+    "ICS_UID_DOMAIN": "lokal-willkommen.dortmund.de",
+    # SQLite waits this long for a lock instead of failing with "database is locked".
+    "SQLITE_BUSY_TIMEOUT_SECONDS": 15,
+}
+
+
+def _parse(raw, default):
+    """Read an environment string as the type of its default."""
+    if isinstance(default, bool):
+        return raw.strip().lower() in {"1", "true", "yes", "on"}
+    if isinstance(default, int):
+        return int(raw)
+    if isinstance(default, list):
+        return json.loads(raw) if raw.lstrip().startswith("[") else [
+            part.strip() for part in raw.split(",") if part.strip()
+        ]
+    return raw
+
+
+def load(app, overrides=None):
+    app.config.update(
+        SQLALCHEMY_DATABASE_URI=f"sqlite:///{Path(app.instance_path) / 'scheduler.db'}",
+        BABEL_TRANSLATION_DIRECTORIES=str(ROOT / "translations"),
+        BABEL_DEFAULT_TIMEZONE="Europe/Berlin",
+        WTF_CSRF_TIME_LIMIT=None,  # a resident may take long to fill in the form
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_HTTPONLY=True,
+    )
+    app.config.update(DEFAULTS)
+    for key in [*DEFAULTS, "SQLALCHEMY_DATABASE_URI"]:
+        if key in os.environ:
+            app.config[key] = _parse(os.environ[key], DEFAULTS.get(key, ""))
+    app.config.update(overrides or {})
+    app.config["BABEL_DEFAULT_LOCALE"] = app.config["LANGUAGES"][0]
+    app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
+    if not app.config["SECRET_KEY"]:
+        app.config["SECRET_KEY"] = _instance_secret(Path(app.instance_path))
+
+
+def _instance_secret(instance):
+    """A key kept in the instance folder, so sessions survive a restart of a demo install."""
+    path = instance / "secret_key"
+    if not path.exists():
+        instance.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()

@@ -1,0 +1,50 @@
+"""Languages: which one a request speaks, and dates and times in an office's local time."""
+from babel import Locale
+from babel.dates import format_date, format_skeleton, format_time
+from flask import current_app, has_request_context, request
+from flask_babel import get_locale
+
+LANGUAGE_COOKIE = "lang"
+
+
+def select_locale():
+    """An explicit choice (``?lang=``, kept in a cookie), else ``Accept-Language``."""
+    supported = current_app.config["LANGUAGES"]
+    if not has_request_context():  # the scheduler, the command line: force_locale decides
+        return supported[0]
+    for choice in (request.args.get("lang"), request.cookies.get(LANGUAGE_COOKIE)):
+        if choice in supported:
+            return choice
+    return request.accept_languages.best_match(supported) or supported[0]
+
+
+def language_choices():
+    """(code, name in its own language, direction) for every supported language."""
+    return [
+        (code, Locale.parse(code).display_name.capitalize(), text_direction(code))
+        for code in current_app.config["LANGUAGES"]
+    ]
+
+
+def text_direction(code=None):
+    return Locale.parse(str(code or get_locale())).text_direction
+
+
+def _locale(locale):
+    return Locale.parse(str(locale or get_locale()))
+
+
+def local_date(moment, office, locale=None, format="full"):
+    return format_date(moment.astimezone(office.tz).date(), format, locale=_locale(locale))
+
+
+def local_time(moment, office, locale=None):
+    return format_time(moment, "short", tzinfo=office.tz, locale=_locale(locale))
+
+
+def local_when(moment, office, locale=None):
+    """A short weekday, day, month and time, as an SMS or a list of times shows it."""
+    locale = _locale(locale)
+    day = format_skeleton("MMMEd", moment, tzinfo=office.tz, locale=locale)
+    # The locale's own glue ("{1}, {0}"; Arabic uses its own comma) joins day and time.
+    return locale.datetime_formats["short"].format(local_time(moment, office, locale), day)

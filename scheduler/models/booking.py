@@ -1,0 +1,68 @@
+import enum
+import secrets
+import uuid
+from datetime import datetime
+
+from sqlalchemy import Enum, ForeignKey, Index, String, text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from .types import UTCDateTime, utcnow
+
+
+def new_token():
+    """An unguessable capability for a manage link: 144 random bits, 24 URL-safe characters."""
+    return secrets.token_urlsafe(18)
+
+
+class BookingStatus(enum.StrEnum):
+    BOOKED = "booked"
+    CANCELLED = "cancelled"
+    ATTENDED = "attended"
+    NO_SHOW = "no_show"
+
+
+class Booking(db.Model):
+    """A resident's seat in a slot."""
+
+    __table_args__ = (
+        # One phone number holds a slot's seat once. Partial, so a cancelled booking does
+        # not stop the same person from booking that slot again.
+        Index(
+            "uq_booking_slot_phone_active",
+            "slot_id",
+            "phone",
+            unique=True,
+            sqlite_where=text("status = 'booked'"),
+            postgresql_where=text("status = 'booked'"),
+        ),
+        Index("ix_booking_phone_status", "phone", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token: Mapped[str] = mapped_column(String(64), unique=True, default=new_token)
+    # Public and stable: the UID of the calendar event, which outlives moves to other slots.
+    uid: Mapped[str] = mapped_column(String(36), unique=True, default=lambda: str(uuid.uuid4()))
+    slot_id: Mapped[int] = mapped_column(ForeignKey("slot.id"))
+    office_id: Mapped[int] = mapped_column(ForeignKey("office.id"), index=True)
+    status: Mapped[BookingStatus] = mapped_column(
+        Enum(BookingStatus, native_enum=False, length=16,
+             values_callable=lambda e: [m.value for m in e]),
+        default=BookingStatus.BOOKED,
+    )
+    name: Mapped[str] = mapped_column(String(100))
+    phone: Mapped[str] = mapped_column(String(20))  # E.164
+    email: Mapped[str | None] = mapped_column(String(254))
+    topic: Mapped[str] = mapped_column(String(500), default="")
+    locale: Mapped[str] = mapped_column(String(16))
+    notify_earlier: Mapped[bool] = mapped_column(default=False)
+    # When the resident first asked for an appointment; the wait is measured from here,
+    # also across the waitlist and moves to an earlier slot.
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Raised on every change a calendar must pick up (RFC 5545 SEQUENCE).
+    sequence: Mapped[int] = mapped_column(default=0)
+
+    slot: Mapped["Slot"] = relationship()  # noqa: F821
+    office: Mapped["Office"] = relationship()  # noqa: F821

@@ -1,0 +1,1 @@
+"""The rules of the service: plain functions taking explicit ``now``; they never commit."""

@@ -1,0 +1,57 @@
+"""iCalendar (RFC 5545) files for bookings: pure builders, no I/O."""
+from datetime import date, timedelta
+
+from flask import current_app
+from flask_babel import force_locale, gettext as _
+from icalendar import Alarm, Calendar, Event
+
+from ..models import BookingStatus
+from ..urls import public_url
+
+PRODID = "-//Stadt Dortmund//lokal willkommen booking//EN"
+
+
+def booking_calendar(booking, now):
+    """The booking as a calendar with one event, in the resident's language.
+
+    The UID is the booking's and stays the same when the booking changes; ``SEQUENCE``
+    rises with every change, so calendar apps update the event instead of adding another.
+    """
+    office, slot = booking.office, booking.slot
+    calendar = Calendar()
+    calendar.add("prodid", PRODID)
+    calendar.add("version", "2.0")
+    calendar.add("method", "PUBLISH")
+    with force_locale(booking.locale):
+        event = Event()
+        event.add("uid", f"{booking.uid}@{current_app.config['ICS_UID_DOMAIN']}")
+        event.add("dtstamp", now)
+        event.add("sequence", booking.sequence)
+        event.add("dtstart", slot.starts_at.astimezone(office.tz))
+        event.add("dtend", slot.ends_at.astimezone(office.tz))
+        event.add("summary", _("Appointment at lokal willkommen %(office)s", office=office.name))
+        event.add("location", office.address or office.name)
+        event.add("url", public_url("public.manage", token=booking.token))
+        event.add("description", _event_description(booking))
+        event.add("status", "CANCELLED" if booking.status == BookingStatus.CANCELLED else "CONFIRMED")
+        event.add("transp", "OPAQUE")
+        alarm = Alarm()
+        alarm.add("action", "DISPLAY")
+        alarm.add("description", _("Appointment at lokal willkommen %(office)s", office=office.name))
+        alarm.add("trigger", -timedelta(minutes=current_app.config["ICS_ALARM_MINUTES"]))
+        event.add_component(alarm)
+    calendar.add_component(event)
+    year = slot.starts_at.year
+    calendar.add_missing_timezones(first_date=date(year - 1, 1, 1), last_date=date(year + 2, 1, 1))
+    return calendar.to_ical()
+
+
+def _event_description(booking):
+    lines = []
+    if booking.topic:
+        lines.append(_("Topic: %(topic)s", topic=booking.topic))
+    lines.append(
+        _("Change or cancel your appointment: %(link)s",
+          link=public_url("public.manage", token=booking.token))
+    )
+    return "\n".join(lines)

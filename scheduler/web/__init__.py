@@ -1,0 +1,1 @@
+"""Blueprints: resident pages (``public``) and the JSON API (``api``)."""

@@ -1,0 +1,163 @@
+"""JSON API, version 1. Every answer is JSON, errors included (see ``web.errors``)."""
+from datetime import date, datetime, time, timedelta
+
+from flask import Blueprint, jsonify, request
+from flask_babel import get_locale, lazy_gettext as _l
+
+from .. import clock
+from ..extensions import csrf, db, limiter
+from ..services import booking as bookings, slots
+from ..services.errors import InvalidInput
+from .public import booking_rate_limit, calendar_response
+from .outbox import send_after_commit
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+csrf.exempt(bp)  # no cookies authenticate the API: a token in the path is the capability
+
+MAX_RANGE_DAYS = 92
+
+
+def office_json(office):
+    return {
+        "slug": office.slug, "name": office.name, "address": office.address,
+        "languages": office.language_list, "timezone": office.timezone,
+    }
+
+
+def slot_json(slot, office):
+    return {
+        "id": slot.id,
+        "start": slot.starts_at.astimezone(office.tz).isoformat(),
+        "end": slot.ends_at.astimezone(office.tz).isoformat(),
+        "seats": slot.seats,
+        "available": slot.available,
+    }
+
+
+def booking_json(booking):
+    office = booking.office
+    return {
+        "token": booking.token,
+        "status": str(booking.status),
+        "start": booking.slot.starts_at.astimezone(office.tz).isoformat(),
+        "end": booking.slot.ends_at.astimezone(office.tz).isoformat(),
+        "slot_id": booking.slot_id,
+        "office": office_json(office),
+        "name": booking.name,
+        "phone": booking.phone,
+        "email": booking.email,
+        "topic": booking.topic,
+        "locale": booking.locale,
+        "notify_earlier": booking.notify_earlier,
+    }
+
+
+@bp.get("/offices")
+def offices():
+    return jsonify(offices=[office_json(office) for office in slots.active_offices()])
+
+
+@bp.get("/offices/<slug>/slots")
+def office_slots(slug):
+    office = slots.office_by_slug(slug)
+    today = clock.now().astimezone(office.tz).date()
+    fields = {}
+    start_day = _query_date("from", today, fields)
+    end_day = _query_date("to", None, fields)
+    if not fields:
+        end_day = end_day or start_day + timedelta(days=14)
+        if end_day < start_day:
+            fields["to"] = _l("Must not be before 'from'.")
+        elif (end_day - start_day).days > MAX_RANGE_DAYS:
+            fields["to"] = _l("At most %(n)d days at once.", n=MAX_RANGE_DAYS)
+    if fields:
+        raise InvalidInput(fields=fields)
+    start = datetime.combine(start_day, time(), tzinfo=office.tz)
+    end = datetime.combine(end_day + timedelta(days=1), time(), tzinfo=office.tz)
+    found = slots.slots_between(office, start, end)
+    return jsonify(
+        office=office_json(office), **{"from": start_day.isoformat(), "to": end_day.isoformat()},
+        slots=[slot_json(slot, office) for slot in found],
+    )
+
+
+@bp.post("/bookings")
+@limiter.limit(booking_rate_limit)
+def create_booking():
+    data = json_object()
+    check_types(data, {
+        "slot_id": (int, True), "name": (str, True), "phone": (str, True),
+        "locale": (str, False), "email": (str, False), "topic": (str, False),
+        "notify_earlier": (bool, False),
+    })
+    booking = bookings.book(
+        data["slot_id"], name=data["name"], phone=data["phone"],
+        locale=data.get("locale") or str(get_locale()), email=data.get("email"),
+        topic=data.get("topic"), notify_earlier=data.get("notify_earlier", False),
+        now=clock.now(),
+    )
+    db.session.commit()
+    send_after_commit(booking)
+    return jsonify(booking_json(booking)), 201
+
+
+@bp.get("/bookings/<token>")
+def show_booking(token):
+    return jsonify(booking_json(bookings.by_token(token)))
+
+
+@bp.post("/bookings/<token>/cancel")
+def cancel_booking(token):
+    booking = bookings.by_token(token)
+    if bookings.cancel(booking, now=clock.now()):
+        db.session.commit()
+        send_after_commit(booking)
+    return jsonify(booking_json(booking))
+
+
+@bp.get("/bookings/<token>/ics")
+def booking_ics(token):
+    return calendar_response(bookings.by_token(token))
+
+
+def json_object():
+    """The request body as a JSON object; 400 for anything else."""
+    data = request.get_json(silent=True, force=True)
+    if not isinstance(data, dict):
+        raise BadJSON()
+    return data
+
+
+class BadJSON(InvalidInput):
+    status = 400
+    code = "bad_json"
+    message = _l("The request body must be a JSON object.")
+
+
+TYPE_NAMES = {int: _l("Must be a whole number."), str: _l("Must be text."),
+              bool: _l("Must be true or false.")}
+
+
+def check_types(data, spec):
+    """Refuse missing required fields and values of the wrong JSON type (422 with ``fields``)."""
+    fields = {}
+    for name, (kind, required) in spec.items():
+        value = data.get(name)
+        if value is None:
+            if required:
+                fields[name] = _l("This field is required.")
+        elif not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+            fields[name] = TYPE_NAMES[kind]
+    if fields:
+        raise InvalidInput(fields=fields)
+
+
+def _query_date(name, default, fields):
+    raw = request.args.get(name)
+    if raw is None:
+        return default
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        fields[name] = _l("Must be a date like 2026-03-26.")
+        return default

@@ -1,0 +1,102 @@
+"""The resident pages: pick an office and a time, book, manage. Work without JavaScript."""
+from datetime import timedelta
+from itertools import groupby
+
+from flask import Blueprint, current_app, redirect, render_template, url_for
+from flask_babel import get_locale
+
+from .. import clock
+from ..extensions import db, limiter
+from ..services import booking as bookings, calendar, slots
+from ..services.errors import DomainError, InvalidInput
+from .forms import BookingForm, ConfirmForm
+from .outbox import send_after_commit
+
+bp = Blueprint("public", __name__)
+
+
+def booking_rate_limit():
+    return current_app.config["RATELIMIT_BOOKING"]
+
+
+@bp.get("/")
+def index():
+    return render_template("index.html", offices=slots.active_offices())
+
+
+@bp.get("/o/<slug>")
+def office(slug):
+    office = slots.office_by_slug(slug)
+    now = clock.now()
+    free = slots.free_slots(office, now, end=now + timedelta(days=current_app.config["SLOT_HORIZON_DAYS"]))
+    days = [
+        (day, list(day_slots))
+        for day, day_slots in groupby(free, key=lambda slot: slot.starts_at.astimezone(office.tz).date())
+    ]
+    return render_template("office.html", office=office, days=days)
+
+
+@bp.route("/o/<slug>/book/<int:slot_id>", methods=["GET", "POST"])
+@limiter.limit(booking_rate_limit, methods=["POST"])
+def book(slug, slot_id):
+    office = slots.office_by_slug(slug)
+    slot = slots.slot_of(office, slot_id)
+    form = BookingForm()
+    error = None
+    if form.validate_on_submit():
+        try:
+            booking = bookings.book(
+                slot.id, name=form.name.data, phone=form.phone.data, locale=str(get_locale()),
+                email=form.email.data, topic=form.topic.data,
+                notify_earlier=form.notify_earlier.data, now=clock.now(),
+            )
+        except InvalidInput as invalid:
+            db.session.rollback()
+            for field, message in invalid.fields.items():
+                getattr(form, field, form.name).errors.append(message)
+        except DomainError as refused:
+            db.session.rollback()
+            error = refused.message
+        else:
+            db.session.commit()
+            send_after_commit(booking)
+            return redirect(url_for(".confirmation", token=booking.token), code=303)
+    return render_template("book.html", office=office, slot=slot, form=form, error=error), (
+        422 if form.errors else 409 if error else 200
+    )
+
+
+@bp.get("/b/<token>/booked")
+def confirmation(token):
+    return render_template("confirmation.html", booking=bookings.by_token(token))
+
+
+@bp.get("/b/<token>")
+def manage(token):
+    """Only shows: link previews and mail scanners open links and must never cancel."""
+    booking = bookings.by_token(token)
+    return render_template("manage.html", booking=booking, form=ConfirmForm(), now=clock.now())
+
+
+@bp.post("/b/<token>/cancel")
+def cancel(token):
+    """CSRFProtect has checked the form's token before this runs."""
+    booking = bookings.by_token(token)
+    if bookings.cancel(booking, now=clock.now()):
+        db.session.commit()
+        send_after_commit(booking)
+    return redirect(url_for(".manage", token=token), code=303)
+
+
+@bp.get("/b/<token>/ics")
+def ics(token):
+    booking = bookings.by_token(token)
+    return calendar_response(booking)
+
+
+def calendar_response(booking):
+    body = calendar.booking_calendar(booking, now=clock.now())
+    return body, 200, {
+        "Content-Type": "text/calendar; charset=utf-8",
+        "Content-Disposition": f'attachment; filename="lokal-willkommen-{booking.slot.starts_at:%Y%m%d}.ics"',
+    }
