@@ -111,11 +111,13 @@ def test_bad_input_is_shown_next_to_the_fields_and_kept(app, client, slot_id):
         assert db.session.scalar(select(Booking)) is None
 
 
-def test_a_taken_seat_is_explained_on_the_form(app, client, slot_id):
-    book_through_the_form(client, slot_id)
+def test_a_seat_taken_while_the_form_was_open_is_explained(app, client, slot_id):
     other = app.test_client()
     other.get("/?lang=en")
-    response = book_through_the_form(other, slot_id, phone="0151 99999999")
+    form_page = other.get(f"/o/lanstrop/book/{slot_id}").get_data(as_text=True)
+    book_through_the_form(client, slot_id)  # someone else is quicker
+    response = other.post(f"/o/lanstrop/book/{slot_id}", data={
+        "csrf_token": factories.csrf_token(form_page), "name": "Late", "phone": "0151 99999999"})
     assert response.status_code == 409
     assert "This time has just been booked by someone else" in response.get_data(as_text=True)
 
@@ -150,3 +152,16 @@ def test_pages_carry_security_headers(client, slot_id):
     assert headers["X-Content-Type-Options"] == "nosniff"
     assert headers["X-Frame-Options"] == "DENY"
     assert headers["Referrer-Policy"] == "no-referrer"
+
+
+def test_a_full_or_past_slot_says_so_before_anyone_types(app, client, slot_id, clock):
+    book_through_the_form(client, slot_id)
+    client.get("/?lang=en")
+    full = client.get(f"/o/lanstrop/book/{slot_id}")
+    assert full.status_code == 409
+    page = full.get_data(as_text=True)
+    assert "This time has just been booked by someone else" in page
+    assert "<form" not in page.split("</header>")[1] and 'href="/o/lanstrop"' in page
+    clock.advance(days=4)
+    past = client.get(f"/o/lanstrop/book/{slot_id}")
+    assert past.status_code == 409 and "This time has already passed" in past.get_data(as_text=True)

@@ -56,8 +56,7 @@ def book(slot_id, *, name, phone, locale, now, email=None, topic=None, notify_ea
     slot = db.session.get(Slot, slot_id)
     if slot is None:
         raise NotFound(_l("This time does not exist."))
-    if slot.starts_at <= now:
-        raise SlotInPast()
+    check_bookable(slot, now)
     # Bookings of one phone at one office run one after another, so the limit below holds
     # under concurrent requests too.
     transaction_lock("booking", slot.office_id, details["phone"])
@@ -80,6 +79,14 @@ def book(slot_id, *, name, phone, locale, now, email=None, topic=None, notify_ea
         raise AlreadyBooked() from error
     notify.booking_confirmed(booking)
     return booking
+
+
+def check_bookable(slot, now):
+    """Refuse a slot that has begun or has no free seat (the seat itself is taken later)."""
+    if slot.starts_at <= now:
+        raise SlotInPast()
+    if slot.available <= 0:
+        raise SlotFull()
 
 
 def take_seat(slot_id):

@@ -43,6 +43,11 @@ def book(slug, slot_id):
     slot = slots.slot_of(office, slot_id)
     form = BookingForm()
     error = None
+    try:
+        bookings.check_bookable(slot, clock.now())
+    except DomainError as refused:
+        return render_template("book.html", office=office, slot=slot, form=None,
+                               error=refused.message), refused.status
     if form.validate_on_submit():
         try:
             booking = bookings.book(
