@@ -1,6 +1,6 @@
 """Test data with overridable defaults. Call inside an application context."""
 import re
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, time, timedelta
 from itertools import count
 
 from scheduler.extensions import db

@@ -3,11 +3,11 @@ import secrets
 import uuid
 from datetime import datetime
 
-from sqlalchemy import Enum, ForeignKey, Index, String, text
+from sqlalchemy import ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
-from .types import UTCDateTime, utcnow
+from .types import UTCDateTime, enum_column, utcnow
 
 
 def new_token():
@@ -46,8 +46,7 @@ class Booking(db.Model):
     slot_id: Mapped[int] = mapped_column(ForeignKey("slot.id"))
     office_id: Mapped[int] = mapped_column(ForeignKey("office.id"), index=True)
     status: Mapped[BookingStatus] = mapped_column(
-        Enum(BookingStatus, native_enum=False, length=16,
-             values_callable=lambda e: [m.value for m in e]),
+        enum_column(BookingStatus),
         default=BookingStatus.BOOKED,
     )
     name: Mapped[str] = mapped_column(String(100))

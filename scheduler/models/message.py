@@ -1,11 +1,11 @@
 import enum
 from datetime import datetime
 
-from sqlalchemy import Enum, ForeignKey, String, Text
+from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
-from .types import UTCDateTime, utcnow
+from .types import UTCDateTime, enum_column, utcnow
 
 
 class MessageStatus(enum.StrEnum):
@@ -27,8 +27,7 @@ class Message(db.Model):
     body: Mapped[str] = mapped_column(Text)
     booking_id: Mapped[int | None] = mapped_column(ForeignKey("booking.id"), index=True)
     status: Mapped[MessageStatus] = mapped_column(
-        Enum(MessageStatus, native_enum=False, length=16,
-             values_callable=lambda e: [m.value for m in e]),
+        enum_column(MessageStatus),
         default=MessageStatus.QUEUED,
         index=True,
     )

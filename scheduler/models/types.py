@@ -1,7 +1,7 @@
 """Column types shared by the models."""
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime
+from sqlalchemy import DateTime, Enum
 from sqlalchemy.types import TypeDecorator
 
 
@@ -31,3 +31,9 @@ class UTCDateTime(TypeDecorator):
 
 def utcnow():
     return datetime.now(UTC)
+
+
+def enum_column(enum_class):
+    """A string enum stored as its values in a VARCHAR (no native ENUM to migrate)."""
+    return Enum(enum_class, native_enum=False, length=16,
+                values_callable=lambda members: [member.value for member in members])

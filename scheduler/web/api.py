@@ -5,11 +5,11 @@ from flask import Blueprint, jsonify, request
 from flask_babel import get_locale, lazy_gettext as _l
 
 from .. import clock
-from ..extensions import csrf, db, limiter
+from ..extensions import csrf, limiter
 from ..services import booking as bookings, slots
 from ..services.errors import InvalidInput
 from .public import booking_rate_limit, calendar_response
-from .outbox import send_after_commit
+from .outbox import commit_and_send
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)  # no cookies authenticate the API: a token in the path is the capability
@@ -96,8 +96,7 @@ def create_booking():
         topic=data.get("topic"), notify_earlier=data.get("notify_earlier", False),
         now=clock.now(),
     )
-    db.session.commit()
-    send_after_commit(booking)
+    commit_and_send(booking)
     return jsonify(booking_json(booking)), 201
 
 
@@ -110,8 +109,7 @@ def show_booking(token):
 def cancel_booking(token):
     booking = bookings.by_token(token)
     if bookings.cancel(booking, now=clock.now()):
-        db.session.commit()
-        send_after_commit(booking)
+        commit_and_send(booking)
     return jsonify(booking_json(booking))
 
 

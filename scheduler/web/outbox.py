@@ -1,11 +1,13 @@
-"""Sending what a request wrote to the outbox, once its transaction is committed."""
+"""Committing a resident's change, then sending what it wrote to the outbox."""
+from ..extensions import db
 from ..jobs import dispatch_outbox
 
 
-def send_after_commit(booking):
-    """Send the booking's queued messages now rather than at the scheduler's next tick.
+def commit_and_send(booking):
+    """Commit, then send the booking's queued messages now rather than at the next tick.
 
     A send that fails here stays in the outbox for the dispatcher; the resident's request
     has succeeded either way.
     """
+    db.session.commit()
     dispatch_outbox(booking_id=booking.id)

@@ -10,7 +10,7 @@ from ..extensions import db, limiter
 from ..services import booking as bookings, calendar, slots
 from ..services.errors import DomainError, InvalidInput
 from .forms import BookingForm, ConfirmForm
-from .outbox import send_after_commit
+from .outbox import commit_and_send
 
 bp = Blueprint("public", __name__)
 
@@ -63,8 +63,7 @@ def book(slug, slot_id):
             db.session.rollback()
             error = refused.message
         else:
-            db.session.commit()
-            send_after_commit(booking)
+            commit_and_send(booking)
             return redirect(url_for(".confirmation", token=booking.token), code=303)
     return render_template("book.html", office=office, slot=slot, form=form, error=error), (
         422 if form.errors else 409 if error else 200
@@ -88,8 +87,7 @@ def cancel(token):
     """CSRFProtect has checked the form's token before this runs."""
     booking = bookings.by_token(token)
     if bookings.cancel(booking, now=clock.now()):
-        db.session.commit()
-        send_after_commit(booking)
+        commit_and_send(booking)
     return redirect(url_for(".manage", token=token), code=303)
 
 
