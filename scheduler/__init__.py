@@ -1,20 +1,25 @@
 """lokal willkommen: appointment booking and waitlist for Dortmund's integration offices."""
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import config
+from . import config as configuration
 from .config import ROOT
 
 
-def create_app(config_overrides=None):
-    """Build the application: defaults, then the environment, then ``config_overrides``."""
+def create_app(config=None):
+    """Build the application: defaults, then the environment, then ``config`` (a dict)."""
     app = Flask(
         __name__,
         instance_relative_config=True,
         template_folder=str(ROOT / "templates"),
         static_folder=str(ROOT / "static"),
     )
-    config.load(app, config_overrides)
+    configuration.load(app, config)
     app.logger.setLevel(app.config["LOG_LEVEL"])  # "scheduler": the parent of our loggers
+    if proxies := app.config["TRUSTED_PROXIES"]:
+        # Behind a reverse proxy: the client's address (for rate limits) and the public
+        # scheme and host come from the X-Forwarded-* headers the proxies set.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
     register_extensions(app)
     register_templates(app)
     register_blueprints(app)

@@ -18,6 +18,8 @@ DEFAULTS = {
     "TWILIO_ACCOUNT_SID": "",
     "TWILIO_AUTH_TOKEN": "",
     "TWILIO_FROM": "",
+    # How many reverse proxies in front of the service set X-Forwarded-For/-Proto/-Host.
+    "TRUSTED_PROXIES": 0,
     "RATELIMIT_ENABLED": True,
     "RATELIMIT_STORAGE_URI": "memory://",
     "RATELIMIT_BOOKING": "10 per minute;50 per day",
