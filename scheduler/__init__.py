@@ -45,10 +45,12 @@ def register_templates(app):
     from flask_babel import get_locale
 
     from . import i18n
+    from .urls import public_url
 
     app.jinja_env.globals.update(
         local_date=i18n.local_date, local_time=i18n.local_time, local_when=i18n.local_when,
-        language_choices=i18n.language_choices, text_direction=i18n.text_direction,
+        local_time_range=i18n.local_time_range, language_choices=i18n.language_choices,
+        text_direction=i18n.text_direction, public_url=public_url,
     )
 
     @app.context_processor

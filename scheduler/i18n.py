@@ -1,21 +1,35 @@
 """Languages: which one a request speaks, and dates and times in an office's local time."""
 from babel import Locale
-from babel.dates import format_date, format_skeleton, format_time
-from flask import current_app, has_request_context, request
+from babel.dates import format_date, format_interval, format_skeleton, format_time
+from flask import current_app, g, has_request_context, request
 from flask_babel import get_locale
 
 LANGUAGE_COOKIE = "lang"
 
 
 def select_locale():
-    """An explicit choice (``?lang=``, kept in a cookie), else ``Accept-Language``."""
+    """An explicit choice (``?lang=``, kept in a cookie), the language of the booking a page
+    shows, else ``Accept-Language``."""
     supported = current_app.config["LANGUAGES"]
     if not has_request_context():  # the scheduler, the command line: force_locale decides
         return supported[0]
-    for choice in (request.args.get("lang"), request.cookies.get(LANGUAGE_COOKIE)):
+    explicit = (
+        request.args.get("lang"),
+        request.cookies.get(LANGUAGE_COOKIE),
+        g.get("resident_locale"),
+    )
+    for choice in explicit:
         if choice in supported:
             return choice
     return request.accept_languages.best_match(supported) or supported[0]
+
+
+def prefer_locale(code):
+    """Speak ``code`` unless this browser chose a language: the booking's own, on its pages.
+
+    Call before anything is translated in the request (Flask-Babel keeps the first answer).
+    """
+    g.resident_locale = code
 
 
 def language_choices():
@@ -40,6 +54,13 @@ def local_date(moment, office, locale=None, format="full"):
 
 def local_time(moment, office, locale=None):
     return format_time(moment, "short", tzinfo=office.tz, locale=_locale(locale))
+
+
+def local_time_range(start, end, office, locale=None):
+    """"08:30–09:00 Uhr", "8:30 ص – 9:00 ص": Babel's interval, in the locale's own order."""
+    locale = _locale(locale)
+    skeleton = "hm" if "h" in locale.time_formats["short"].pattern else "Hm"
+    return format_interval(start, end, skeleton, tzinfo=office.tz, locale=locale)
 
 
 def local_when(moment, office, locale=None):

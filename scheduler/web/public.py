@@ -6,6 +6,7 @@ from flask import Blueprint, current_app, redirect, render_template, url_for
 from flask_babel import get_locale
 
 from .. import clock
+from ..i18n import prefer_locale
 from ..extensions import db, limiter
 from ..services import booking as bookings, calendar, slots
 from ..services.errors import DomainError, InvalidInput
@@ -70,22 +71,29 @@ def book(slug, slot_id):
     )
 
 
+def resident_booking(token):
+    """The booking behind a manage link; its pages speak the language it was booked in."""
+    booking = bookings.by_token(token)
+    prefer_locale(booking.locale)
+    return booking
+
+
 @bp.get("/b/<token>/booked")
 def confirmation(token):
-    return render_template("confirmation.html", booking=bookings.by_token(token))
+    return render_template("confirmation.html", booking=resident_booking(token))
 
 
 @bp.get("/b/<token>")
 def manage(token):
     """Only shows: link previews and mail scanners open links and must never cancel."""
-    booking = bookings.by_token(token)
+    booking = resident_booking(token)
     return render_template("manage.html", booking=booking, form=ConfirmForm(), now=clock.now())
 
 
 @bp.post("/b/<token>/cancel")
 def cancel(token):
     """CSRFProtect has checked the form's token before this runs."""
-    booking = bookings.by_token(token)
+    booking = resident_booking(token)
     if bookings.cancel(booking, now=clock.now()):
         commit_and_send(booking)
     return redirect(url_for(".manage", token=token), code=303)
@@ -93,8 +101,7 @@ def cancel(token):
 
 @bp.get("/b/<token>/ics")
 def ics(token):
-    booking = bookings.by_token(token)
-    return calendar_response(booking)
+    return calendar_response(bookings.by_token(token))
 
 
 def calendar_response(booking):
