@@ -165,3 +165,22 @@ def test_a_full_or_past_slot_says_so_before_anyone_types(app, client, slot_id, c
     clock.advance(days=4)
     past = client.get(f"/o/lanstrop/book/{slot_id}")
     assert past.status_code == 409 and "This time has already passed" in past.get_data(as_text=True)
+
+
+def test_manage_pages_speak_the_bookings_language_unless_this_browser_chose_one(app, client, slot_id):
+    client.get("/?lang=ar")
+    book_through_the_form(client, slot_id)
+    with app.app_context():
+        token = db.session.scalar(select(Booking.token))
+    fresh = app.test_client()  # the SMS link opened on another phone, German by its browser
+    page = fresh.get(f"/b/{token}", headers={"Accept-Language": "de"}).get_data(as_text=True)
+    assert 'lang="ar" dir="rtl"' in page
+    fresh.get("/?lang=en")
+    assert 'lang="en"' in fresh.get(f"/b/{token}").get_data(as_text=True)
+
+
+def test_the_confirmation_shows_the_public_address_of_the_manage_link(app, client, slot_id):
+    location = book_through_the_form(client, slot_id).location
+    page = client.get(location, base_url="http://10.0.0.5:8000").get_data(as_text=True)
+    token = location.split("/")[2]
+    assert f"https://termine.example.org/b/{token}" in page and "10.0.0.5" not in page
