@@ -13,7 +13,6 @@ from werkzeug.serving import run_simple
 from . import clock, jobs
 from .config import ROOT
 from .extensions import db
-from .models.types import utcnow
 from .services import demo, outbox, phones
 from .services.errors import InvalidInput
 
@@ -74,7 +73,7 @@ def scheduler():
 @with_appcontext
 def tick(now):
     """Run one pass of every job."""
-    moment = _parse_now(now) if now else utcnow()
+    moment = _parse_now(now) if now else clock.now()
     created = jobs.materialise_slots(moment)
     sent = jobs.dispatch_outbox()
     click.echo(f"slots created: {created}; messages sent: {sent}")
