@@ -13,12 +13,12 @@ def select_locale():
     supported = current_app.config["LANGUAGES"]
     if not has_request_context():  # the scheduler, the command line: force_locale decides
         return supported[0]
-    explicit = (
+    preferences = (
         request.args.get("lang"),
         request.cookies.get(LANGUAGE_COOKIE),
         g.get("resident_locale"),
     )
-    for choice in explicit:
+    for choice in preferences:
         if choice in supported:
             return choice
     return request.accept_languages.best_match(supported) or supported[0]
