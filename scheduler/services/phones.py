@@ -29,8 +29,3 @@ def normalise(raw, field="phone"):
         )
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
-
-def display(e164):
-    """The number as a person reads it, international format."""
-    number = phonenumbers.parse(e164)
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)

@@ -87,18 +87,14 @@ def office_by_slug(slug):
     return office
 
 
-def free_slots(office, now, start=None, end=None):
-    """Slots of ``office`` with a free seat that start after ``now``, in time order."""
-    query = (
+def free_slots(office, now, end):
+    """Slots of ``office`` with a free seat that start after ``now`` and before ``end``."""
+    return list(db.session.scalars(
         select(Slot)
-        .where(Slot.office_id == office.id, Slot.starts_at > now, Slot.seats_taken < Slot.seats)
+        .where(Slot.office_id == office.id, Slot.starts_at > now, Slot.starts_at < end,
+               Slot.seats_taken < Slot.seats)
         .order_by(Slot.starts_at)
-    )
-    if start is not None:
-        query = query.where(Slot.starts_at >= start)
-    if end is not None:
-        query = query.where(Slot.starts_at < end)
-    return list(db.session.scalars(query))
+    ))
 
 
 def slots_between(office, start, end):
