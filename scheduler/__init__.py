@@ -31,6 +31,7 @@ def register_extensions(app):
     from . import i18n, models  # noqa: F401  (models: the migrations need the tables)
     from .database import register_database
     from .extensions import babel, csrf, limiter, migrate, db
+    from .mail import register_mail
     from .sms import register_sms
 
     register_database(app)
@@ -39,6 +40,7 @@ def register_extensions(app):
     csrf.init_app(app)
     limiter.init_app(app)
     register_sms(app)
+    register_mail(app)
 
 
 def register_templates(app):
@@ -59,9 +61,11 @@ def register_templates(app):
 
 
 def register_blueprints(app):
-    from .web import api, errors, health, public, security
+    from .web import api, errors, health, public, security, sms, waitlist
 
     app.register_blueprint(public.bp)
+    app.register_blueprint(waitlist.bp)
+    app.register_blueprint(sms.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(health.bp)
     errors.register(app)

@@ -1,5 +1,7 @@
 """The command line: ``flask --app wsgi <command>``."""
 import json
+import signal
+import threading
 from datetime import UTC, datetime
 
 import click
@@ -13,6 +15,7 @@ from werkzeug.serving import run_simple
 from . import clock, jobs
 from .config import ROOT
 from .extensions import db
+from .leadership import SchedulerProcess
 from .services import demo, outbox, phones
 from .services.errors import InvalidInput
 
@@ -74,9 +77,22 @@ def scheduler():
 def tick(now):
     """Run one pass of every job."""
     moment = _parse_now(now) if now else clock.now()
-    created = jobs.materialise_slots(moment)
-    sent = jobs.dispatch_outbox()
-    click.echo(f"slots created: {created}; messages sent: {sent}")
+    done = jobs.tick(moment)
+    click.echo("; ".join(f"{name}: {count}" for name, count in done.items()))
+
+
+@scheduler.command("run")
+@with_appcontext
+def run():
+    """Run the loop until stopped (Ctrl+C or SIGTERM). A second one waits as a standby."""
+    process = SchedulerProcess(current_app._get_current_object())
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    click.echo(f"scheduler {process.holder} started (Ctrl+C stops)")
+    try:
+        process.run(stop)
+    except KeyboardInterrupt:
+        process.stop()
 
 
 def _parse_now(raw):
@@ -133,11 +149,18 @@ def compile_():
 @click.option("--port", default=5000, type=int)
 @with_appcontext
 def run_demo(host, port):
-    """Migrate, seed the demo offices and serve the site (development server)."""
+    """Migrate, seed the demo offices, then serve the site and run the scheduler loop."""
     _pybabel("compile", "-d", TRANSLATIONS)
     upgrade(directory=str(ROOT / "migrations"))
     offices, slots = demo.seed(clock.now())
     db.session.commit()
     click.echo(f"demo data: {offices} offices and {slots} slots created")
-    click.echo(f"serving on http://{host}:{port}/ (Ctrl+C stops)")
-    run_simple(host, port, current_app._get_current_object(), threaded=True)
+    app = current_app._get_current_object()
+    process = SchedulerProcess(app)
+    stop = threading.Event()
+    threading.Thread(target=process.run, args=(stop,), name="scheduler", daemon=True).start()
+    click.echo(f"serving on http://{host}:{port}/ with the scheduler loop (Ctrl+C stops)")
+    try:
+        run_simple(host, port, app, threaded=True)
+    finally:
+        stop.set()

@@ -34,6 +34,30 @@ DEFAULTS = {
     "ICS_ALARM_MINUTES": 120,
     # The right-hand side of iCalendar UIDs; keep it stable once invites are out.
     "ICS_UID_DOMAIN": "lokal-willkommen.dortmund.de",
+    # No SMS the service starts itself (offers, reminders) in these local hours; they wait
+    # for the morning. Answers to a resident's own action go out at once.
+    "QUIET_HOURS": "20:00-08:00",
+    # How long a freed seat is held for the resident it is offered to, by how soon it is:
+    # [hours ahead at least, minutes held], first match wins. A slot closer than the last
+    # row is not offered: it is left for walk-ins.
+    "OFFER_HOLD_POLICY": [[72, 480], [24, 180], [12, 90], [4, 30]],
+    # Hours before an appointment that a reminder SMS goes out, one per entry.
+    "REMINDER_LEAD_HOURS": [24],
+    # Days after the appointment (or the end of a wait) that residents' personal data is kept.
+    "RETENTION_DAYS": 90,
+    # Minutes to wait before each new attempt after a failed send; then the message fails.
+    "OUTBOX_RETRY_MINUTES": [1, 5, 15, 60, 240],
+    # A message claimed for sending this long ago, and not recorded, is checked and recovered.
+    "OUTBOX_STALE_MINUTES": 10,
+    # The scheduler's leadership lease on SQLite (PostgreSQL holds an advisory lock instead).
+    "SCHEDULER_LEASE_SECONDS": 60,
+    # E-mail to residents who give an address. No SMTP_HOST: e-mails are logged, not sent.
+    "SMTP_HOST": "",
+    "SMTP_PORT": 25,
+    "SMTP_USERNAME": "",
+    "SMTP_PASSWORD": "",
+    "SMTP_STARTTLS": False,
+    "MAIL_FROM": "lokal willkommen <termine@lokal-willkommen.dortmund.de>",
     # SQLite waits this long for a lock instead of failing with "database is locked".
     "SQLITE_BUSY_TIMEOUT_SECONDS": 15,
 }

@@ -1,17 +1,37 @@
-"""SMS backends: where a message from the outbox leaves the machine, or does not."""
-import logging
+"""SMS backends: where a message from the outbox leaves the machine, or does not.
 
+A backend sends (returning the provider's id, raising ``PermanentFailure`` when retrying
+cannot help) and looks up whether a message whose send was never recorded reached the
+provider after all (see ``jobs.recover_outbox``).
+"""
+import logging
+from datetime import timedelta
+
+from twilio.base.exceptions import TwilioRestException
+from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
+from .services.outbox import PermanentFailure
+from .urls import public_url
+
 log = logging.getLogger(__name__)
+
+# Twilio keeps an undelivered message in its queue at most this long (1 to 36,000 seconds).
+MAX_VALIDITY_SECONDS = 36000
+# Twilio errors that no retry mends: the number cannot get SMS, or has unsubscribed.
+UNSUBSCRIBED = 21610
 
 
 class ConsoleBackend:
     """Sends nothing: logs the message. The outbox keeps it for ``flask messages``."""
 
-    def send(self, message):
+    def send(self, message, now):
         log.info("SMS to %s (%s, %s): %s", message.to, message.kind, message.locale, message.body)
         return f"console-{message.id}"
+
+    def lookup(self, message, since):
+        """Nothing left the machine, so sending again cannot reach anyone twice."""
+        return None
 
 
 class TwilioBackend:
@@ -22,12 +42,33 @@ class TwilioBackend:
     """
 
     def __init__(self, account_sid, auth_token, sender, http_client=None):
-        self.client = Client(account_sid, auth_token, http_client=http_client)
+        self.client = Client(account_sid, auth_token,
+                             http_client=http_client or TwilioHttpClient(timeout=30))
         self.sender = sender
 
-    def send(self, message):
-        sent = self.client.messages.create(to=message.to, from_=self.sender, body=message.body)
+    def send(self, message, now):
+        options = {"status_callback": public_url("sms.status", message=message.id)}
+        if message.valid_until is not None:
+            # A message stuck at Twilio must not arrive after the hold or the appointment.
+            seconds = int((message.valid_until - now).total_seconds())
+            options["validity_period"] = max(1, min(seconds, MAX_VALIDITY_SECONDS))
+        try:
+            sent = self.client.messages.create(
+                to=message.to, from_=self.sender, body=message.body, **options
+            )
+        except TwilioRestException as error:
+            if 400 <= error.status < 500 and error.status != 429:
+                raise PermanentFailure(f"Twilio {error.code}: {error.msg}") from error
+            raise
         return sent.sid
+
+    def lookup(self, message, since):
+        """Twilio's record of our message, if it took it: the latest messages to the number
+        from ours, created after the claim, with the same text (each carries its own link)."""
+        for sent in self.client.messages.list(to=message.to, from_=self.sender, limit=50):
+            if sent.body == message.body and sent.date_created and sent.date_created >= since - timedelta(minutes=1):
+                return sent.sid
+        return None
 
 
 def register_sms(app):

@@ -50,7 +50,7 @@ class Booking(db.Model):
         default=BookingStatus.BOOKED,
     )
     name: Mapped[str] = mapped_column(String(100))
-    phone: Mapped[str] = mapped_column(String(20))  # E.164
+    phone: Mapped[str | None] = mapped_column(String(20))  # E.164; None once anonymised
     email: Mapped[str | None] = mapped_column(String(254))
     topic: Mapped[str] = mapped_column(String(500), default="")
     locale: Mapped[str] = mapped_column(String(16))

@@ -1,8 +1,8 @@
 import enum
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
 from .types import UTCDateTime, enum_column, utcnow
@@ -13,26 +13,45 @@ class MessageStatus(enum.StrEnum):
     SENDING = "sending"
     SENT = "sent"
     FAILED = "failed"
+    SKIPPED = "skipped"  # never sent, on purpose: opted out, too late, offer gone (see error)
 
 
 class Message(db.Model):
-    """The outbox: every SMS is written in the transaction of the change that causes it."""
+    """The outbox: every SMS and e-mail is written in the transaction of the change that
+    causes it, and sent by the dispatcher (``jobs.dispatch_outbox``)."""
+
+    __table_args__ = (Index("ix_message_status_due", "status", "due_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    channel: Mapped[str] = mapped_column(String(8), default="sms")
+    channel: Mapped[str] = mapped_column(String(8), default="sms")  # sms or email
     to: Mapped[str] = mapped_column(String(254), index=True)
     # What the message is about: confirmation, cancellation, offer, reminder, ...
     kind: Mapped[str] = mapped_column(String(32))
     locale: Mapped[str] = mapped_column(String(16))
+    subject: Mapped[str | None] = mapped_column(String(200))  # e-mail only
     body: Mapped[str] = mapped_column(Text)
+    attachment: Mapped[str | None] = mapped_column(Text)  # e-mail only: an iCalendar file
     booking_id: Mapped[int | None] = mapped_column(ForeignKey("booking.id"), index=True)
+    offer_id: Mapped[int | None] = mapped_column(ForeignKey("offer.id"), index=True)
+    # Makes a message that must exist once (a reminder, say) unique across processes.
+    dedupe_key: Mapped[str | None] = mapped_column(String(64), unique=True)
     status: Mapped[MessageStatus] = mapped_column(
         enum_column(MessageStatus),
         default=MessageStatus.QUEUED,
-        index=True,
     )
+    # Not sent before this time: quiet hours, or the backoff after a failed attempt.
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Pointless after this time (the appointment, the offer's hold): skipped, and the
+    # carrier is told to drop it by then (Twilio's validity period).
+    valid_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     attempts: Mapped[int] = mapped_column(default=0)
-    provider_id: Mapped[str | None] = mapped_column(String(64))
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    provider_id: Mapped[str | None] = mapped_column(String(255), index=True)
+    # What the provider last reported: queued, sent, delivered, undelivered, failed.
+    delivery_status: Mapped[str | None] = mapped_column(String(16))
     error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    booking: Mapped["Booking | None"] = relationship()  # noqa: F821
+    offer: Mapped["Offer | None"] = relationship()  # noqa: F821

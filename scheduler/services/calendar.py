@@ -11,7 +11,7 @@ from ..urls import public_url
 PRODID = "-//Stadt Dortmund//lokal willkommen booking//EN"
 
 
-def booking_calendar(booking, now):
+def booking_calendar(booking, now, method="PUBLISH"):
     """The booking as a calendar with one event, in the resident's language.
 
     The UID is the booking's and stays the same when the booking changes; ``SEQUENCE``
@@ -21,7 +21,7 @@ def booking_calendar(booking, now):
     calendar = Calendar()
     calendar.add("prodid", PRODID)
     calendar.add("version", "2.0")
-    calendar.add("method", "PUBLISH")
+    calendar.add("method", method)
     with force_locale(booking.locale):
         event = Event()
         event.add("uid", f"{booking.uid}@{current_app.config['ICS_UID_DOMAIN']}")

@@ -57,3 +57,17 @@ class TooLateToCancel(DomainError):
     status = 409
     code = "too_late"
     message = _l("This appointment has already begun and can no longer be cancelled.")
+
+
+class AlreadyWaiting(DomainError):
+    status = 409
+    code = "already_waiting"
+    message = _l("This phone number is already on the waitlist of this office.")
+
+
+class OfferGone(DomainError):
+    """An offer that can no longer be accepted: expired, declined, withdrawn or taken."""
+
+    status = 410
+    code = "offer_gone"
+    message = _l("Sorry, this offer is no longer open. The time has gone to someone else.")

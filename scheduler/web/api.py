@@ -6,7 +6,8 @@ from flask_babel import get_locale, lazy_gettext as _l
 
 from .. import clock
 from ..extensions import csrf, limiter
-from ..services import booking as bookings, slots
+from ..models import WaitlistStatus
+from ..services import booking as bookings, offers, slots, waitlist
 from ..services.errors import InvalidInput
 from .public import booking_rate_limit, calendar_response
 from .outbox import commit_and_send
@@ -49,7 +50,48 @@ def booking_json(booking):
         "topic": booking.topic,
         "locale": booking.locale,
         "notify_earlier": booking.notify_earlier,
+        "offer": offer_json(offers.sent_move_up(booking)),
     }
+
+
+def offer_json(offer):
+    """A pending offer as residents see it; None when there is none, or its SMS is not out."""
+    if offer is None:
+        return None
+    tz = offer.office.tz
+    return {
+        "token": offer.token,
+        "kind": str(offer.kind),
+        "status": str(offer.status),
+        "slot_id": offer.slot_id,
+        "start": offer.slot.starts_at.astimezone(tz).isoformat(),
+        "end": offer.slot.ends_at.astimezone(tz).isoformat(),
+        "expires_at": offer.expires_at.astimezone(tz).isoformat() if offer.expires_at else None,
+    }
+
+
+def waitlist_json(entry):
+    waiting = entry.status == WaitlistStatus.WAITING
+    offer = waitlist.pending_offer(entry) if waiting else None
+    return {
+        "token": entry.token,
+        "status": str(entry.status),
+        "position": waitlist.position(entry) if waiting else None,
+        "office": office_json(entry.office),
+        "name": entry.name,
+        "phone": entry.phone,
+        "locale": entry.locale,
+        "weekdays": [day for day in range(7) if entry.accepts_weekday(day)],
+        "earliest": _minute_text(entry.earliest_minute),
+        "latest": _minute_text(entry.latest_minute),
+        "before": entry.last_day.isoformat() if entry.last_day else None,
+        "offer": offer_json(offer if offer is not None and offer.sent_at else None),
+        "booking": entry.booking.token if entry.booking else None,
+    }
+
+
+def _minute_text(minute):
+    return None if minute is None else f"{minute // 60:02d}:{minute % 60:02d}"
 
 
 @bp.get("/offices")
@@ -96,7 +138,7 @@ def create_booking():
         topic=data.get("topic"), notify_earlier=data.get("notify_earlier", False),
         now=clock.now(),
     )
-    commit_and_send(booking)
+    commit_and_send()
     return jsonify(booking_json(booking)), 201
 
 
@@ -109,8 +151,56 @@ def show_booking(token):
 def cancel_booking(token):
     booking = bookings.by_token(token)
     if bookings.cancel(booking, now=clock.now()):
-        commit_and_send(booking)
+        commit_and_send()
     return jsonify(booking_json(booking))
+
+
+@bp.post("/waitlist")
+@limiter.limit(booking_rate_limit)
+def join_waitlist():
+    data = json_object()
+    check_types(data, {
+        "office": (str, True), "name": (str, True), "phone": (str, True), "locale": (str, False),
+        "weekdays": (list, False), "earliest": (str, False), "latest": (str, False),
+        "before": (str, False), "topic": (str, False),
+    })
+    entry = waitlist.join(
+        slots.office_by_slug(data["office"]), name=data["name"], phone=data["phone"],
+        locale=data.get("locale") or str(get_locale()), weekdays=data.get("weekdays"),
+        earliest=data.get("earliest"), latest=data.get("latest"), before=data.get("before"),
+        topic=data.get("topic"), now=clock.now(),
+    )
+    commit_and_send()
+    return jsonify(waitlist_json(entry)), 201
+
+
+@bp.get("/waitlist/<token>")
+def show_waitlist_entry(token):
+    return jsonify(waitlist_json(waitlist.by_token(token)))
+
+
+@bp.post("/waitlist/<token>/leave")
+def leave_waitlist(token):
+    entry = waitlist.by_token(token)
+    waitlist.leave(entry, clock.now())
+    commit_and_send()
+    return jsonify(waitlist_json(entry))
+
+
+@bp.post("/offers/<token>/accept")
+def accept_offer(token):
+    offer = offers.by_token(token)
+    booking = offers.accept(offer, clock.now())
+    commit_and_send()
+    return jsonify(offer=offer_json(offer), booking=booking_json(booking))
+
+
+@bp.post("/offers/<token>/decline")
+def decline_offer(token):
+    offer = offers.by_token(token)
+    offers.decline(offer, clock.now())
+    commit_and_send()
+    return jsonify(offer=offer_json(offer))
 
 
 @bp.get("/bookings/<token>/ics")
@@ -133,7 +223,7 @@ class BadJSON(InvalidInput):
 
 
 TYPE_NAMES = {int: _l("Must be a whole number."), str: _l("Must be text."),
-              bool: _l("Must be true or false.")}
+              bool: _l("Must be true or false."), list: _l("Must be a list.")}
 
 
 def check_types(data, spec):

@@ -1,7 +1,12 @@
 """Forms of the resident pages. They carry CSRF and labels; the rules live in the services."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, StringField, TelField, TextAreaField
+from wtforms import (
+    BooleanField, DateField, EmailField, SelectMultipleField, StringField, TelField,
+    TextAreaField, TimeField,
+)
+from wtforms.validators import Optional
+from wtforms.widgets import CheckboxInput, ListWidget
 
 
 class BookingForm(FlaskForm):
@@ -22,3 +27,25 @@ class BookingForm(FlaskForm):
 
 class ConfirmForm(FlaskForm):
     """A form with nothing but its CSRF token, for buttons that change something."""
+
+
+WEEKDAYS = [(0, _l("Monday")), (1, _l("Tuesday")), (2, _l("Wednesday")), (3, _l("Thursday")),
+            (4, _l("Friday")), (5, _l("Saturday")), (6, _l("Sunday"))]
+
+
+class WaitlistForm(FlaskForm):
+    name = BookingForm.name
+    phone = TelField(
+        _l("Mobile number"),
+        description=_l("We send the offer of a free time by SMS. German numbers without +49 are fine."),
+        render_kw={"autocomplete": "tel", "inputmode": "tel", "dir": "ltr"},
+    )
+    weekdays = SelectMultipleField(
+        _l("Which days suit you? (none ticked: any day)"), coerce=int, choices=WEEKDAYS,
+        widget=ListWidget(prefix_label=False), option_widget=CheckboxInput(),
+        validators=[Optional()],
+    )
+    earliest = TimeField(_l("Not before (optional)"), validators=[Optional()])
+    latest = TimeField(_l("Finished by (optional)"), validators=[Optional()])
+    before = DateField(_l("Last day that suits you (optional)"), validators=[Optional()])
+    topic = BookingForm.topic

@@ -8,7 +8,7 @@ from flask_babel import get_locale
 from .. import clock
 from ..i18n import prefer_locale
 from ..extensions import db, limiter
-from ..services import booking as bookings, calendar, slots
+from ..services import booking as bookings, calendar, offers, slots
 from ..services.errors import DomainError, InvalidInput
 from .forms import BookingForm, ConfirmForm
 from .outbox import commit_and_send
@@ -64,7 +64,7 @@ def book(slug, slot_id):
             db.session.rollback()
             error = refused.message
         else:
-            commit_and_send(booking)
+            commit_and_send()
             return redirect(url_for(".confirmation", token=booking.token), code=303)
     return render_template("book.html", office=office, slot=slot, form=form, error=error), (
         422 if form.errors else 409 if error else 200
@@ -87,7 +87,8 @@ def confirmation(token):
 def manage(token):
     """Only shows: link previews and mail scanners open links and must never cancel."""
     booking = resident_booking(token)
-    return render_template("manage.html", booking=booking, form=ConfirmForm(), now=clock.now())
+    return render_template("manage.html", booking=booking, form=ConfirmForm(), now=clock.now(),
+                           offer=offers.sent_move_up(booking))
 
 
 @bp.post("/b/<token>/cancel")
@@ -95,7 +96,7 @@ def cancel(token):
     """CSRFProtect has checked the form's token before this runs."""
     booking = resident_booking(token)
     if bookings.cancel(booking, now=clock.now()):
-        commit_and_send(booking)
+        commit_and_send()
     return redirect(url_for(".manage", token=token), code=303)
 
 

@@ -1,0 +1,61 @@
+import enum
+from datetime import date, datetime
+
+from sqlalchemy import ForeignKey, Index, String, text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from .booking import new_token
+from .types import UTCDateTime, enum_column, utcnow
+
+EVERY_WEEKDAY = 0b1111111
+
+
+class WaitlistStatus(enum.StrEnum):
+    WAITING = "waiting"
+    BOOKED = "booked"  # accepted an offer, or booked a time directly
+    LEFT = "left"
+    LAPSED = "lapsed"  # the last acceptable day passed
+
+
+class WaitlistEntry(db.Model):
+    """A resident waiting for a seat at an office, first come first served.
+
+    The preferences narrow which seats are offered: ``weekdays`` is a bit mask (bit 0 is
+    Monday), ``earliest_minute`` and ``latest_minute`` the local time window in minutes after
+    midnight (the appointment lies inside it), ``last_day`` the last acceptable local date.
+    """
+
+    __table_args__ = (
+        # One phone waits once per office.
+        Index(
+            "uq_waitlist_office_phone_waiting", "office_id", "phone", unique=True,
+            sqlite_where=text("status = 'waiting'"), postgresql_where=text("status = 'waiting'"),
+        ),
+        # The queue, in order: matching walks it from the front.
+        Index("ix_waitlist_queue", "office_id", "status", "requested_at", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token: Mapped[str] = mapped_column(String(64), unique=True, default=new_token)
+    office_id: Mapped[int] = mapped_column(ForeignKey("office.id"))
+    status: Mapped[WaitlistStatus] = mapped_column(
+        enum_column(WaitlistStatus), default=WaitlistStatus.WAITING,
+    )
+    name: Mapped[str] = mapped_column(String(100))
+    phone: Mapped[str | None] = mapped_column(String(20))  # E.164; None once anonymised
+    locale: Mapped[str] = mapped_column(String(16))
+    topic: Mapped[str] = mapped_column(String(500), default="")
+    weekdays: Mapped[int] = mapped_column(default=EVERY_WEEKDAY)
+    earliest_minute: Mapped[int | None]
+    latest_minute: Mapped[int | None]
+    last_day: Mapped[date | None]
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    booking_id: Mapped[int | None] = mapped_column(ForeignKey("booking.id"))
+
+    office: Mapped["Office"] = relationship()  # noqa: F821
+    booking: Mapped["Booking | None"] = relationship()  # noqa: F821
+
+    def accepts_weekday(self, weekday):
+        return bool(self.weekdays & (1 << weekday))

@@ -1,0 +1,298 @@
+"""Offers: every freed seat goes to who waits for it, in order, one resident at a time.
+
+Order: the waitlist first, then booked residents who asked for an earlier time, each group
+first come first served (by when they first asked). A pending offer holds its seat (see
+``seats``); declining, letting it expire or leaving passes the seat to the next person in
+the same transaction, and an accepted move-up frees the later seat, which is offered on in
+turn, until nobody who waits can use it.
+
+Races: the seat is taken by a conditional update; a resident's single pending offer and
+"never the same slot twice" are unique indexes; on PostgreSQL the candidate row is claimed
+with ``FOR UPDATE SKIP LOCKED`` so two processes pick different people.
+"""
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy import and_, exists, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import aliased
+
+from ..extensions import db
+from ..models import (
+    Booking, BookingStatus, Offer, OfferKind, OfferStatus, OptOut, Slot, WaitlistEntry,
+    WaitlistStatus,
+)
+from . import notify, policy, seats
+from .errors import NotFound, OfferGone
+
+
+def fill_slot(slot_id, now):
+    """Offer every free seat of a slot to the next people who can use it."""
+    made = []
+    while (offer := offer_seat(slot_id, now)) is not None:
+        made.append(offer)
+    return made
+
+
+def fill_office(office_id, now):
+    return sum(len(fill_slot(slot_id, now)) for slot_id in slots_to_fill(now, [office_id]))
+
+
+def slots_to_fill(now, office_ids=None):
+    """Slots with a free seat, far enough ahead to offer, at offices where someone waits."""
+    waiting = select(WaitlistEntry.office_id).where(WaitlistEntry.status == WaitlistStatus.WAITING)
+    moving = select(Booking.office_id).where(
+        Booking.status == BookingStatus.BOOKED, Booking.notify_earlier.is_(True)
+    )
+    query = (
+        select(Slot.id)
+        .where(
+            Slot.seats_taken < Slot.seats,
+            Slot.starts_at > now + policy.closest_offer_lead(),
+            Slot.starts_at <= now + timedelta(days=current_app.config["SLOT_HORIZON_DAYS"] + 1),
+            Slot.office_id.in_(waiting.union(moving)),
+        )
+        .order_by(Slot.starts_at, Slot.id)
+    )
+    if office_ids is not None:
+        query = query.where(Slot.office_id.in_(office_ids))
+    return list(db.session.scalars(query))
+
+
+def offer_seat(slot_id, now):
+    """Offer one free seat of the slot to the first person who can use it, or None."""
+    slot = db.session.get(Slot, slot_id)
+    if slot is None or slot.available <= 0:
+        return None
+    send_at = policy.sending_time(now, slot.office)
+    hold = policy.hold_time(slot.starts_at, send_at)
+    if hold is None:  # too close to wait for an answer: left for walk-ins
+        return None
+    entry = next_waiting(slot, now)
+    booking = None if entry is not None else next_move_up(slot)
+    if entry is None and booking is None:
+        return None
+    resident = entry or booking
+    offer = Offer(
+        kind=OfferKind.WAITLIST if entry else OfferKind.MOVE_UP, slot=slot,
+        office_id=slot.office_id, entry=entry, booking=booking, phone=resident.phone,
+        locale=resident.locale, hold_minutes=int(hold.total_seconds() // 60), created_at=now,
+    )
+    try:
+        with db.session.begin_nested():
+            if not seats.take(slot.id):
+                return None
+            db.session.add(offer)
+            db.session.flush()
+    except IntegrityError:  # another process offered this person something just now
+        return None
+    notify.offer_made(offer, hold, send_at)
+    return offer
+
+
+def _not_reachable(phone_column):
+    return exists().where(OptOut.phone == phone_column)
+
+
+def next_waiting(slot, now):
+    """The first waitlist entry whose preferences the slot fits and who has no open offer."""
+    office = slot.office
+    start = slot.starts_at.astimezone(office.tz)
+    end = slot.ends_at.astimezone(office.tz)
+    end_minute = end.hour * 60 + end.minute if end.date() == start.date() else 24 * 60
+    pending = aliased(Offer)
+    asked = aliased(Offer)
+    query = (
+        select(WaitlistEntry)
+        .where(
+            WaitlistEntry.office_id == slot.office_id,
+            WaitlistEntry.status == WaitlistStatus.WAITING,
+            WaitlistEntry.weekdays.op("&")(1 << start.weekday()) != 0,
+            (WaitlistEntry.earliest_minute.is_(None))
+            | (WaitlistEntry.earliest_minute <= start.hour * 60 + start.minute),
+            (WaitlistEntry.latest_minute.is_(None)) | (WaitlistEntry.latest_minute >= end_minute),
+            (WaitlistEntry.last_day.is_(None)) | (WaitlistEntry.last_day >= start.date()),
+            ~exists().where(and_(pending.waitlist_entry_id == WaitlistEntry.id,
+                                 pending.status == OfferStatus.PENDING)),
+            ~exists().where(and_(asked.waitlist_entry_id == WaitlistEntry.id,
+                                 asked.slot_id == slot.id)),
+            ~_not_reachable(WaitlistEntry.phone),
+        )
+        .order_by(WaitlistEntry.requested_at, WaitlistEntry.id)
+        .limit(1)
+        .with_for_update(skip_locked=True, of=WaitlistEntry)
+    )
+    return db.session.scalar(query)
+
+
+def next_move_up(slot):
+    """The first booked resident who asked for an earlier time and has a later one."""
+    pending = aliased(Offer)
+    asked = aliased(Offer)
+    held = aliased(Slot)
+    query = (
+        select(Booking)
+        .join(held, held.id == Booking.slot_id)
+        .where(
+            Booking.office_id == slot.office_id,
+            Booking.status == BookingStatus.BOOKED,
+            Booking.notify_earlier.is_(True),
+            held.starts_at > slot.starts_at,
+            ~exists().where(and_(pending.booking_id == Booking.id,
+                                 pending.kind == OfferKind.MOVE_UP,
+                                 pending.status == OfferStatus.PENDING)),
+            ~exists().where(and_(asked.booking_id == Booking.id, asked.slot_id == slot.id)),
+            ~_not_reachable(Booking.phone),
+        )
+        .order_by(Booking.requested_at, Booking.id)
+        .limit(1)
+        .with_for_update(skip_locked=True, of=Booking)
+    )
+    return db.session.scalar(query)
+
+
+def by_token(token):
+    offer = db.session.scalar(select(Offer).where(Offer.token == token))
+    if offer is None:
+        raise NotFound()
+    return offer
+
+
+def pending_for_phone(phone):
+    """The open offer that an SMS reply from ``phone`` answers: the latest one sent."""
+    return db.session.scalar(
+        select(Offer)
+        .where(Offer.phone == phone, Offer.status == OfferStatus.PENDING, Offer.sent_at.is_not(None))
+        .order_by(Offer.sent_at.desc(), Offer.id.desc())
+        .limit(1)
+    )
+
+
+def is_open(offer, now):
+    return offer.status == OfferStatus.PENDING and not (
+        offer.expires_at is not None and offer.expires_at <= now
+    ) and offer.slot.starts_at > now
+
+
+def accept(offer, now):
+    """Book the held seat, or move the booking to it. Accepting twice returns the booking."""
+    if offer.status == OfferStatus.ACCEPTED:
+        return offer.booking
+    if not is_open(offer, now) or not _answer(offer, OfferStatus.ACCEPTED, now):
+        raise OfferGone()
+    if offer.kind == OfferKind.WAITLIST:
+        booking = _book_from_waitlist(offer, now)
+    else:
+        booking = _move(offer, now)
+    notify.booking_confirmed(booking, now)
+    return booking
+
+
+def _book_from_waitlist(offer, now):
+    entry = offer.entry
+    booking = Booking(
+        slot_id=offer.slot_id, office_id=offer.office_id, name=entry.name, phone=entry.phone,
+        locale=entry.locale, topic=entry.topic, requested_at=entry.requested_at, created_at=now,
+    )
+    db.session.add(booking)
+    entry.status, entry.ended_at, entry.booking = WaitlistStatus.BOOKED, now, booking
+    offer.booking = booking
+    db.session.flush()
+    return booking
+
+
+def _move(offer, now):
+    """Move the booking into the held seat, then offer its old seat on: the chain goes on."""
+    booking = offer.booking
+    if booking.status != BookingStatus.BOOKED:
+        raise OfferGone()
+    old_slot_id = booking.slot_id
+    booking.slot_id = offer.slot_id
+    booking.sequence += 1
+    db.session.flush()
+    db.session.expire(booking, ["slot"])
+    seats.release(old_slot_id)
+    fill_slot(old_slot_id, now)
+    return booking
+
+
+def decline(offer, now):
+    """Decline (twice is not an error): the seat goes to the next person at once."""
+    if offer.status == OfferStatus.DECLINED:
+        return False
+    if offer.status != OfferStatus.PENDING or not _answer(offer, OfferStatus.DECLINED, now):
+        raise OfferGone()
+    _pass_on(offer, now)
+    return True
+
+
+def withdraw(offer, now):
+    if _answer(offer, OfferStatus.WITHDRAWN, now):
+        _pass_on(offer, now)
+
+
+def withdraw_for_booking(booking, now):
+    """A cancelled booking cannot be moved: withdraw its open move-up offer."""
+    for offer in db.session.scalars(
+        select(Offer).where(Offer.booking_id == booking.id, Offer.kind == OfferKind.MOVE_UP,
+                            Offer.status == OfferStatus.PENDING)
+    ).all():
+        withdraw(offer, now)
+
+
+def expire(now):
+    """Expire the offers whose hold has run out, and withdraw unsent ones whose slot came
+    too close to offer; each seat goes to the next person. Returns how many ended."""
+    too_close = now + policy.closest_offer_lead()
+    stale = select(Offer).join(Offer.slot).where(
+        Offer.status == OfferStatus.PENDING,
+        ((Offer.expires_at <= now) | (Offer.sent_at.is_(None) & (Slot.starts_at <= too_close))),
+    ).order_by(Offer.id).with_for_update(skip_locked=True, of=Offer)
+    ended = 0
+    for offer in db.session.scalars(stale).all():
+        status = OfferStatus.EXPIRED if offer.sent_at else OfferStatus.WITHDRAWN
+        if _answer(offer, status, now):
+            _pass_on(offer, now)
+            ended += 1
+    return ended
+
+
+def start_hold(offer, now):
+    """The offer's SMS is going out now: the hold starts. False if the offer is over, or if
+    its slot is now too close to wait for an answer (then the seat goes on)."""
+    if offer.status != OfferStatus.PENDING:
+        return False
+    if offer.sent_at is not None:
+        return True
+    # The SMS says how long the seat is held, so the hold is the one it was written with.
+    hold = timedelta(minutes=offer.hold_minutes)
+    if policy.hold_time(offer.slot.starts_at, now) is None or now + hold >= offer.slot.starts_at:
+        withdraw(offer, now)
+        return False
+    offer.sent_at, offer.expires_at = now, now + hold
+    return True
+
+
+def _answer(offer, status, now):
+    """Move a pending offer to ``status``; False if another request answered it first."""
+    answered = db.session.execute(
+        update(Offer)
+        .where(Offer.id == offer.id, Offer.status == OfferStatus.PENDING)
+        .values(status=status, answered_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount == 1
+    db.session.refresh(offer)
+    return answered
+
+
+def _pass_on(offer, now):
+    seats.release(offer.slot_id)
+    fill_slot(offer.slot_id, now)
+
+
+def sent_move_up(booking):
+    """The open offer of an earlier time for this booking, once its SMS has gone out."""
+    return db.session.scalar(
+        select(Offer).where(Offer.booking_id == booking.id, Offer.kind == OfferKind.MOVE_UP,
+                            Offer.status == OfferStatus.PENDING, Offer.sent_at.is_not(None))
+    )

@@ -1,0 +1,123 @@
+"""SMS replies from residents: 1 or yes accepts an offer, 2 or no declines it (or, with no
+offer open, cancels the next appointment), STOP and START switch SMS off and on.
+
+Each Twilio MessageSid is handled once: a repeated webhook gets the first answer again.
+"""
+import string
+import unicodedata
+
+from flask import current_app
+from flask_babel import force_locale, gettext as _
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from ..extensions import db
+from ..models import Booking, BookingStatus, InboundMessage, Offer, OptOut, Slot, WaitlistEntry
+from . import booking as bookings, offers
+from .errors import DomainError
+
+# Twilio's own opt-out and opt-in keywords (without YES, which here accepts an offer).
+STOP_WORDS = {"stop", "stopall", "unsubscribe", "cancel", "end", "quit", "stopp"}
+START_WORDS = {"start", "unstop"}
+
+
+def handle(sid, phone, body, now):
+    """Act on one inbound SMS; returns the text to answer with ("" for none)."""
+    known = db.session.scalar(select(InboundMessage).where(InboundMessage.sid == sid))
+    if known is not None:
+        return known.reply
+    record = InboundMessage(sid=sid, phone=phone, body=body[:1600], received_at=now)
+    try:
+        with db.session.begin_nested():
+            db.session.add(record)
+            db.session.flush()
+    except IntegrityError:  # the same webhook, handled at this moment by another worker
+        return ""
+    locale = resident_locale(phone)
+    with force_locale(locale):
+        record.reply = _answer(phone, words(body), now)
+    return record.reply
+
+
+def _answer(phone, said, now):
+    if said & STOP_WORDS:
+        if db.session.get(OptOut, phone) is None:
+            db.session.add(OptOut(phone=phone, created_at=now))
+        return _("You will get no more SMS from lokal willkommen. Reply START to get them again.")
+    if said & START_WORDS:
+        if (opt_out := db.session.get(OptOut, phone)) is not None:
+            db.session.delete(opt_out)
+        return _("You will get SMS from lokal willkommen again.")
+    yes, no = bool(said & answer_words("yes")), bool(said & answer_words("no"))
+    if yes == no:
+        return help_text()
+    try:
+        with db.session.begin_nested():
+            return _act(phone, yes, now)
+    except DomainError as refused:
+        return str(refused.message)
+
+
+def _act(phone, yes, now):
+    offer = offers.pending_for_phone(phone)
+    if offer is not None:
+        if yes:
+            offers.accept(offer, now)  # the confirmation SMS is the answer
+            return ""
+        offers.decline(offer, now)
+        if offer.entry is not None:
+            return _("Thank you. The time goes to the next person; you keep your place on the waitlist.")
+        return _("Thank you. You keep your appointment.")
+    if yes:
+        return _("Sorry, this offer is no longer open. The time has gone to someone else.")
+    booking = next_booking(phone, now)
+    if booking is None:
+        return help_text()
+    bookings.cancel(booking, now=now)  # the cancellation SMS is the answer
+    return ""
+
+
+def help_text():
+    return _("Reply 1 to accept an offer, 2 to decline it or to cancel your appointment. "
+             "STOP: no more SMS.")
+
+
+def words(body):
+    """The words of a reply, lower case, digits of any script as 0-9, punctuation dropped."""
+    text = "".join(
+        str(unicodedata.digit(char)) if char.isdigit() else char
+        for char in unicodedata.normalize("NFKC", body).casefold()
+    )
+    text = "".join(" " if unicodedata.category(char).startswith("P") or char in string.punctuation
+                   else char for char in text)
+    return set(text.split())
+
+
+def answer_words(which):
+    """"1" or "2", and the words for yes or no in every language the service speaks."""
+    found = {"1" if which == "yes" else "2"}
+    for code in current_app.config["LANGUAGES"]:
+        with force_locale(code):
+            word = _("yes") if which == "yes" else _("no")
+        found.add(unicodedata.normalize("NFKC", word).casefold())
+    return found
+
+
+def next_booking(phone, now):
+    return db.session.scalar(
+        select(Booking).join(Booking.slot)
+        .where(Booking.phone == phone, Booking.status == BookingStatus.BOOKED, Slot.starts_at > now)
+        .order_by(Slot.starts_at).limit(1)
+    )
+
+
+def resident_locale(phone):
+    """The language of the resident's latest booking, wait or offer; else the default."""
+    candidates = [
+        db.session.scalar(select(model.locale).where(model.phone == phone).order_by(model.id.desc()).limit(1))
+        for model in (Offer, Booking, WaitlistEntry)
+    ]
+    for locale in candidates:
+        if locale in current_app.config["LANGUAGES"]:
+            return locale
+    return current_app.config["LANGUAGES"][0]

@@ -1,0 +1,151 @@
+"""The waitlist: residents waiting for a seat at an office, first come first served."""
+from datetime import date, time
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+
+from ..extensions import db
+from ..models import EVERY_WEEKDAY, Offer, OfferStatus, WaitlistEntry, WaitlistStatus
+from . import details as residents, notify, offers
+from .errors import AlreadyWaiting, InvalidInput, NotFound, TooManyBookings
+from .locks import transaction_lock
+
+
+def join(office, *, name, phone, locale, now, weekdays=None, earliest=None, latest=None,
+         before=None, topic=None):
+    """Put a resident on the office's waitlist, then offer them a free seat if one fits.
+
+    ``weekdays`` are 0 (Monday) to 6; ``earliest`` and ``latest`` local times that the
+    appointment must lie between; ``before`` the last acceptable day. All optional.
+    """
+    from .booking import upcoming_bookings  # booking imports this module
+
+    details = residents.clean(name, phone, locale, topic=topic)
+    preferences = clean_preferences(weekdays, earliest, latest, before, now.astimezone(office.tz).date())
+    transaction_lock("booking", office.id, details["phone"])
+    if upcoming_bookings(office.id, details["phone"], now):
+        raise TooManyBookings()
+    details.pop("email")
+    entry = WaitlistEntry(office_id=office.id, requested_at=now, **details, **preferences)
+    try:
+        with db.session.begin_nested():
+            db.session.add(entry)
+            db.session.flush()
+    except IntegrityError as error:  # the partial unique index: one wait per phone and office
+        raise AlreadyWaiting() from error
+    notify.waitlist_joined(entry, position(entry))
+    offers.fill_office(office.id, now)
+    return entry
+
+
+def clean_preferences(weekdays, earliest, latest, before, today):
+    fields = {}
+    mask = EVERY_WEEKDAY
+    if weekdays:
+        if any(not isinstance(day, int) or isinstance(day, bool) or not 0 <= day <= 6 for day in weekdays):
+            fields["weekdays"] = _l("Use the numbers 0 (Monday) to 6 (Sunday).")
+        else:
+            mask = sum(1 << day for day in set(weekdays))
+    window = {}
+    for name, value in (("earliest", earliest), ("latest", latest)):
+        if value in (None, ""):
+            window[name] = None
+            continue
+        try:
+            moment = value if isinstance(value, time) else time.fromisoformat(value)
+        except (TypeError, ValueError):
+            fields[name] = _l("Must be a time like 09:30.")
+            continue
+        window[name] = moment.hour * 60 + moment.minute
+    if not fields and None not in window.values() and window["earliest"] >= window["latest"]:
+        fields["latest"] = _l("Must be later than the earliest time.")
+    last_day = None
+    if before not in (None, ""):
+        try:
+            last_day = before if isinstance(before, date) else date.fromisoformat(before)
+        except (TypeError, ValueError):
+            fields["before"] = _l("Must be a date like 2026-03-26.")
+        else:
+            if last_day < today:
+                fields["before"] = _l("Must not be in the past.")
+    if fields:
+        raise InvalidInput(fields=fields)
+    return {
+        "weekdays": mask, "earliest_minute": window.get("earliest"),
+        "latest_minute": window.get("latest"), "last_day": last_day,
+    }
+
+
+def position(entry):
+    """1 for the first in the queue. Only meaningful while the entry waits."""
+    ahead = db.session.scalar(
+        select(func.count())
+        .select_from(WaitlistEntry)
+        .where(
+            WaitlistEntry.office_id == entry.office_id,
+            WaitlistEntry.status == WaitlistStatus.WAITING,
+            (WaitlistEntry.requested_at < entry.requested_at)
+            | ((WaitlistEntry.requested_at == entry.requested_at) & (WaitlistEntry.id < entry.id)),
+        )
+    )
+    return ahead + 1
+
+
+def by_token(token):
+    entry = db.session.scalar(select(WaitlistEntry).where(WaitlistEntry.token == token))
+    if entry is None:
+        raise NotFound(_l("This waitlist entry does not exist. Please check the link."))
+    return entry
+
+
+def pending_offer(entry):
+    return db.session.scalar(
+        select(Offer).where(Offer.waitlist_entry_id == entry.id, Offer.status == OfferStatus.PENDING)
+    )
+
+
+def leave(entry, now):
+    """Leave the waitlist (twice is not an error); a seat on offer goes to the next person."""
+    return _end(entry, WaitlistStatus.LEFT, now)
+
+
+def end_wait(office_id, phone, now, booking):
+    """Whoever books a time directly stops waiting at that office; the wait they have had
+    counts towards the booking."""
+    for entry in db.session.scalars(
+        select(WaitlistEntry).where(
+            WaitlistEntry.office_id == office_id, WaitlistEntry.phone == phone,
+            WaitlistEntry.status == WaitlistStatus.WAITING,
+        )
+    ).all():
+        if _end(entry, WaitlistStatus.BOOKED, now):
+            entry.booking = booking
+            booking.requested_at = min(booking.requested_at, entry.requested_at)
+
+
+def lapse(now):
+    """End the waits whose last acceptable day has passed. Returns how many."""
+    ended = 0
+    for entry in db.session.scalars(
+        select(WaitlistEntry).where(
+            WaitlistEntry.status == WaitlistStatus.WAITING, WaitlistEntry.last_day.is_not(None),
+            WaitlistEntry.last_day < now.date(),
+        ).with_for_update(skip_locked=True)
+    ).all():
+        if entry.last_day < now.astimezone(entry.office.tz).date():
+            ended += _end(entry, WaitlistStatus.LAPSED, now)
+    return ended
+
+
+def _end(entry, status, now):
+    ended = db.session.execute(
+        update(WaitlistEntry)
+        .where(WaitlistEntry.id == entry.id, WaitlistEntry.status == WaitlistStatus.WAITING)
+        .values(status=status, ended_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount == 1
+    db.session.refresh(entry)
+    if ended and (offer := pending_offer(entry)) is not None:
+        offers.withdraw(offer, now)
+    return ended

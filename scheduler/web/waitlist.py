@@ -1,0 +1,108 @@
+"""The waitlist and offer pages. Links only show; joining, leaving and answering take a POST."""
+from flask import Blueprint, redirect, render_template, url_for
+from flask_babel import get_locale
+
+from .. import clock
+from ..extensions import db, limiter
+from ..i18n import prefer_locale
+from ..services import offers, slots, waitlist
+from ..services.errors import DomainError, InvalidInput
+from .forms import ConfirmForm, WaitlistForm
+from .outbox import commit_and_send
+from .public import booking_rate_limit
+
+bp = Blueprint("waitlist", __name__)
+
+
+@bp.route("/o/<slug>/waitlist", methods=["GET", "POST"])
+@limiter.limit(booking_rate_limit, methods=["POST"])
+def join(slug):
+    office = slots.office_by_slug(slug)
+    form = WaitlistForm()
+    error = None
+    if form.validate_on_submit():
+        try:
+            entry = waitlist.join(
+                office, name=form.name.data, phone=form.phone.data, locale=str(get_locale()),
+                weekdays=form.weekdays.data, earliest=form.earliest.data,
+                latest=form.latest.data, before=form.before.data, topic=form.topic.data,
+                now=clock.now(),
+            )
+        except InvalidInput as invalid:
+            db.session.rollback()
+            for field, message in invalid.fields.items():
+                getattr(form, field, form.name).errors.append(message)
+        except DomainError as refused:
+            db.session.rollback()
+            error = refused.message
+        else:
+            commit_and_send()
+            return redirect(url_for(".entry", token=entry.token), code=303)
+    return render_template("waitlist_join.html", office=office, form=form, error=error), (
+        422 if form.errors else 409 if error else 200
+    )
+
+
+def resident_entry(token):
+    entry = waitlist.by_token(token)
+    prefer_locale(entry.locale)
+    return entry
+
+
+@bp.get("/w/<token>")
+def entry(token):
+    """Only shows: link previews and mail scanners open links and must never act."""
+    entry = resident_entry(token)
+    waiting = entry.status == "waiting"
+    return render_template(
+        "waitlist_entry.html", entry=entry, form=ConfirmForm(),
+        position=waitlist.position(entry) if waiting else None,
+        offer=waitlist.pending_offer(entry) if waiting else None,
+    )
+
+
+@bp.post("/w/<token>/leave")
+def leave(token):
+    entry = resident_entry(token)
+    waitlist.leave(entry, clock.now())
+    commit_and_send()
+    return redirect(url_for(".entry", token=token), code=303)
+
+
+def resident_offer(token):
+    offer = offers.by_token(token)
+    prefer_locale(offer.locale)
+    return offer
+
+
+@bp.get("/a/<token>")
+def offer(token):
+    offer = resident_offer(token)
+    return render_template("offer.html", offer=offer, form=ConfirmForm(),
+                           open=offers.is_open(offer, clock.now()))
+
+
+@bp.post("/a/<token>/accept")
+def accept(token):
+    offer = resident_offer(token)
+    try:
+        booking = offers.accept(offer, clock.now())
+    except DomainError as refused:
+        db.session.rollback()
+        return render_template("offer.html", offer=offer, form=None, open=False,
+                               error=refused.message), refused.status
+    commit_and_send()
+    return redirect(url_for("public.manage", token=booking.token), code=303)
+
+
+@bp.post("/a/<token>/decline")
+def decline(token):
+    offer = resident_offer(token)
+    try:
+        offers.decline(offer, clock.now())
+    except DomainError as refused:
+        db.session.rollback()
+        return render_template("offer.html", offer=offer, form=None, open=False,
+                               error=refused.message), refused.status
+    commit_and_send()
+    return redirect(url_for(".offer", token=token), code=303)
