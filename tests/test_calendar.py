@@ -68,3 +68,42 @@ def test_a_summer_appointment_carries_summer_time(ctx, clock):
     event = parse(made, clock).walk("VEVENT")[0]
     assert event.start.utcoffset() == timedelta(hours=2)
     assert str(event["SUMMARY"]) == "Appointment at lokal willkommen Lanstrop"
+
+
+@pytest.fixture
+def invited(ctx, clock):
+    office = factories.office()
+    slot = factories.slot(office, datetime(2026, 11, 26, 8, 30))
+    return booking.book(slot.id, name="Olena Kovalenko", phone=factories.mobile(), locale="en",
+                        email="olena@example.org", now=clock.now)
+
+
+def itip(made, clock, method):
+    parsed = Calendar.from_ical(calendar.booking_calendar(made, now=clock.now, method=method))
+    assert parsed["METHOD"] == method
+    return parsed.walk("VEVENT")[0]
+
+
+def test_the_download_names_nobody(invited, clock):
+    event = parse(invited, clock).walk("VEVENT")[0]
+    assert "ORGANIZER" not in event and "ATTENDEE" not in event
+
+
+def test_an_invitation_names_the_office_as_organizer_and_the_resident_as_attendee(invited, clock):
+    event = itip(invited, clock, "REQUEST")
+    assert event["ORGANIZER"] == "mailto:termine@lokal-willkommen.dortmund.de"
+    assert event["ORGANIZER"].params["CN"] == "lokal willkommen Lanstrop"
+    assert event["ATTENDEE"] == "mailto:olena@example.org"
+    assert event["ATTENDEE"].params["CN"] == "Olena Kovalenko"
+    assert event["ATTENDEE"].params["PARTSTAT"] == "ACCEPTED"
+    assert event["ATTENDEE"].params["RSVP"] == "FALSE"
+    assert event["STATUS"] == "CONFIRMED" and event["SEQUENCE"] == 0 and event.walk("VALARM")
+
+
+def test_a_cancellation_is_the_same_event_cancelled_without_an_alarm(invited, clock):
+    uid = itip(invited, clock, "REQUEST")["UID"]
+    booking.cancel(invited, now=clock.now)
+    event = itip(invited, clock, "CANCEL")
+    assert event["UID"] == uid and event["SEQUENCE"] == 1 and event["STATUS"] == "CANCELLED"
+    assert event["ORGANIZER"] and event["ATTENDEE"] == "mailto:olena@example.org"
+    assert not event.walk("VALARM")

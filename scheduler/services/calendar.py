@@ -1,9 +1,15 @@
-"""iCalendar (RFC 5545) files for bookings: pure builders, no I/O."""
+"""iCalendar (RFC 5545) files for bookings: pure builders, no I/O.
+
+``PUBLISH`` is the file residents download. ``REQUEST`` and ``CANCEL`` are the invitation
+and its cancellation sent by e-mail; iTIP (RFC 5546) wants an organizer and an attendee in
+those, and no alarm in a cancellation.
+"""
 from datetime import date, timedelta
+from email.utils import parseaddr
 
 from flask import current_app
 from flask_babel import force_locale, gettext as _
-from icalendar import Alarm, Calendar, Event
+from icalendar import Alarm, Calendar, Event, vCalAddress
 
 from ..models import BookingStatus
 from ..urls import public_url
@@ -33,17 +39,41 @@ def booking_calendar(booking, now, method="PUBLISH"):
         event.add("location", office.address or office.name)
         event.add("url", public_url("public.manage", token=booking.token))
         event.add("description", _event_description(booking))
-        event.add("status", "CANCELLED" if booking.status == BookingStatus.CANCELLED else "CONFIRMED")
+        cancelled = method == "CANCEL" or booking.status == BookingStatus.CANCELLED
+        event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
         event.add("transp", "OPAQUE")
-        alarm = Alarm()
-        alarm.add("action", "DISPLAY")
-        alarm.add("description", _("Appointment at lokal willkommen %(office)s", office=office.name))
-        alarm.add("trigger", -timedelta(minutes=current_app.config["ICS_ALARM_MINUTES"]))
-        event.add_component(alarm)
+        if method in ("REQUEST", "CANCEL"):
+            event.add("organizer", _organizer(office))
+            event.add("attendee", _attendee(booking))
+        if method != "CANCEL":
+            event.add_component(_alarm(office))
     calendar.add_component(event)
     year = slot.starts_at.year
     calendar.add_missing_timezones(first_date=date(year - 1, 1, 1), last_date=date(year + 2, 1, 1))
     return calendar.to_ical()
+
+
+def _organizer(office):
+    address = vCalAddress(f"mailto:{parseaddr(current_app.config['MAIL_FROM'])[1]}")
+    address.params["CN"] = f"lokal willkommen {office.name}"
+    return address
+
+
+def _attendee(booking):
+    """The resident, already accepted: the booking is made, there is nothing to answer."""
+    address = vCalAddress(f"mailto:{booking.email}")
+    address.params.update(
+        CN=booking.name, ROLE="REQ-PARTICIPANT", PARTSTAT="ACCEPTED", RSVP="FALSE"
+    )
+    return address
+
+
+def _alarm(office):
+    alarm = Alarm()
+    alarm.add("action", "DISPLAY")
+    alarm.add("description", _("Appointment at lokal willkommen %(office)s", office=office.name))
+    alarm.add("trigger", -timedelta(minutes=current_app.config["ICS_ALARM_MINUTES"]))
+    return alarm
 
 
 def _event_description(booking):
