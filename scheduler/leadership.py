@@ -8,12 +8,11 @@ once it has expired. Either way the leader writes a heartbeat that ``/healthz`` 
 import logging
 import os
 import socket
-import threading
+import uuid
 from datetime import UTC, datetime, timedelta
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
-from flask import current_app
 from sqlalchemy import select, text, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
@@ -41,7 +40,7 @@ SCHEDULE = [
 
 
 def holder_name():
-    return f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
 class PostgresLeadership:
@@ -69,9 +68,11 @@ class PostgresLeadership:
     def release(self):
         if self.connection is not None:
             try:
-                self.connection.close()  # closing the session frees the advisory lock
+                self.connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": lock_key(LEASE)})
+                self.connection.commit()
+                self.connection.close()
             except SQLAlchemyError:
-                pass
+                self.connection.invalidate()  # a dead connection: its lock died with it
             self.connection = None
 
 
@@ -88,7 +89,7 @@ class LeaseLeadership:
         renewed = db.session.execute(
             update(SchedulerLease)
             .where(SchedulerLease.name == LEASE,
-                   (SchedulerLease.holder == self.holder) | (SchedulerLease.expires_at < now))
+                   (SchedulerLease.holder == self.holder) | (SchedulerLease.expires_at <= now))
             .values(holder=self.holder, expires_at=expires, heartbeat_at=now)
         ).rowcount == 1
         if not renewed:
@@ -109,6 +110,13 @@ class LeaseLeadership:
             .values(expires_at=clock.now())
         )
         db.session.commit()
+
+
+def leadership_for(holder, lease_seconds):
+    """The database's kind of lock. Call inside an application context."""
+    if db.engine.dialect.name == "postgresql":
+        return PostgresLeadership(db.engine)
+    return LeaseLeadership(holder, lease_seconds)
 
 
 def heartbeat(holder, now, seconds):
@@ -141,10 +149,7 @@ class SchedulerProcess:
         self.holder = holder_name()
         self.lease_seconds = app.config["SCHEDULER_LEASE_SECONDS"]
         with app.app_context():
-            if db.engine.dialect.name == "postgresql":
-                self.leadership = PostgresLeadership(db.engine)
-            else:
-                self.leadership = LeaseLeadership(self.holder, self.lease_seconds)
+            self.leadership = leadership_for(self.holder, self.lease_seconds)
         self.scheduler = None
 
     def step(self):

@@ -12,7 +12,6 @@ from scheduler.services import booking, offers, waitlist
 from scheduler.services.errors import AlreadyWaiting, InvalidInput, OfferGone, TooManyBookings
 
 from . import factories
-from .conftest import BERLIN
 
 
 @pytest.fixture

@@ -100,3 +100,15 @@ def cancel(booking, *, now):
     notify.booking_cancelled(booking, now)
     offers.fill_slot(booking.slot_id, now)
     return True
+
+
+def want_earlier(booking, wanted, now):
+    """Ask for (or stop asking for) an earlier time; one that is free is offered at once."""
+    if booking.status != BookingStatus.BOOKED or booking.slot.starts_at <= now:
+        raise TooLateToCancel()
+    booking.notify_earlier = bool(wanted)
+    if wanted:
+        db.session.flush()
+        offers.fill_office(booking.office_id, now)
+    else:
+        offers.withdraw_for_booking(booking, now)

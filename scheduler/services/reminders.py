@@ -16,16 +16,16 @@ def queue_due(now):
     queued = 0
     for lead_hours in current_app.config["REMINDER_LEAD_HOURS"]:
         lead = timedelta(hours=lead_hours)
-        due = list(db.session.scalars(
-            select(Booking)
-            .join(Booking.slot)
-            .where(
-                Booking.status == BookingStatus.BOOKED,
-                Slot.starts_at > now, Slot.starts_at <= now + lead,
-                Booking.created_at <= Slot.starts_at - lead,
+        due = [
+            booking for booking in db.session.scalars(
+                select(Booking)
+                .join(Booking.slot)
+                .where(Booking.status == BookingStatus.BOOKED,
+                       Slot.starts_at > now, Slot.starts_at <= now + lead)
+                .order_by(Slot.starts_at, Booking.id)
             )
-            .order_by(Slot.starts_at, Booking.id)
-        ))
+            if booking.created_at <= booking.slot.starts_at - lead
+        ]
         keys = {f"reminder:{booking.id}:{lead_hours}": booking for booking in due}
         sent = set(db.session.scalars(select(Message.dedupe_key).where(Message.dedupe_key.in_(keys))))
         for key, booking in keys.items():

@@ -155,6 +155,16 @@ def cancel_booking(token):
     return jsonify(booking_json(booking))
 
 
+@bp.post("/bookings/<token>/earlier")
+def want_earlier(token):
+    data = json_object()
+    check_types(data, {"notify_earlier": (bool, True)})
+    booking = bookings.by_token(token)
+    bookings.want_earlier(booking, data["notify_earlier"], clock.now())
+    commit_and_send()
+    return jsonify(booking_json(booking))
+
+
 @bp.post("/waitlist")
 @limiter.limit(booking_rate_limit)
 def join_waitlist():

@@ -1,9 +1,10 @@
 """Forms of the resident pages. They carry CSRF and labels; the rules live in the services."""
-from flask_babel import lazy_gettext as _l
+from babel.dates import get_day_names
+from flask_babel import get_locale, lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
-    BooleanField, DateField, EmailField, SelectMultipleField, StringField, TelField,
-    TextAreaField, TimeField,
+    BooleanField, DateField, EmailField, SelectChoice, SelectMultipleField, StringField,
+    TelField, TextAreaField, TimeField,
 )
 from wtforms.validators import Optional
 from wtforms.widgets import CheckboxInput, ListWidget
@@ -29,10 +30,6 @@ class ConfirmForm(FlaskForm):
     """A form with nothing but its CSRF token, for buttons that change something."""
 
 
-WEEKDAYS = [(0, _l("Monday")), (1, _l("Tuesday")), (2, _l("Wednesday")), (3, _l("Thursday")),
-            (4, _l("Friday")), (5, _l("Saturday")), (6, _l("Sunday"))]
-
-
 class WaitlistForm(FlaskForm):
     name = BookingForm.name
     phone = TelField(
@@ -41,7 +38,7 @@ class WaitlistForm(FlaskForm):
         render_kw={"autocomplete": "tel", "inputmode": "tel", "dir": "ltr"},
     )
     weekdays = SelectMultipleField(
-        _l("Which days suit you? (none ticked: any day)"), coerce=int, choices=WEEKDAYS,
+        _l("Which days suit you? (none ticked: any day)"), coerce=int, choices=[],
         widget=ListWidget(prefix_label=False), option_widget=CheckboxInput(),
         validators=[Optional()],
     )
@@ -49,3 +46,10 @@ class WaitlistForm(FlaskForm):
     latest = TimeField(_l("Finished by (optional)"), validators=[Optional()])
     before = DateField(_l("Last day that suits you (optional)"), validators=[Optional()])
     topic = BookingForm.topic
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Babel names the weekdays in the page's language; 0 is Monday, as in the API.
+        self.weekdays.choices = [
+            SelectChoice(day, name) for day, name in get_day_names("wide", locale=get_locale()).items()
+        ]

@@ -2,7 +2,7 @@
 from datetime import timedelta
 from itertools import groupby
 
-from flask import Blueprint, current_app, redirect, render_template, url_for
+from flask import Blueprint, current_app, redirect, render_template, request, url_for
 from flask_babel import get_locale
 
 from .. import clock
@@ -97,6 +97,14 @@ def cancel(token):
     booking = resident_booking(token)
     if bookings.cancel(booking, now=clock.now()):
         commit_and_send()
+    return redirect(url_for(".manage", token=token), code=303)
+
+
+@bp.post("/b/<token>/earlier")
+def earlier(token):
+    booking = resident_booking(token)
+    bookings.want_earlier(booking, request.form.get("wanted") == "1", clock.now())
+    commit_and_send()
     return redirect(url_for(".manage", token=token), code=303)
 
 

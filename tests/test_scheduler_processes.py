@@ -1,0 +1,75 @@
+"""Two scheduler processes on one database: every offer and every SMS happens once.
+
+Real processes (``flask scheduler tick``) run side by side against the test database, as a
+second scheduler started by mistake, or a manual tick during the loop, would.
+"""
+import os
+import subprocess
+import sys
+from datetime import timedelta
+
+from sqlalchemy import func, select, update
+
+from scheduler.config import ROOT
+from scheduler.extensions import db
+from scheduler.models import Booking, Message, MessageStatus, Offer, OfferStatus, Slot
+from scheduler.services import booking, waitlist
+
+from . import factories
+
+FREED = 30
+
+
+def prepare(clock):
+    """Full slots next week, 40 residents waiting, and 30 seats freed behind the loop's
+    back (as a crashed request would leave them): only the loop can fill them."""
+    office = factories.office(hours=())  # no weekly hours: the tick adds no new slots
+    slots = [factories.slot(office, clock.now + timedelta(days=3, minutes=30 * n), seats=3)
+             for n in range(12)]
+    soon = factories.slot(office, clock.now + timedelta(hours=23), seats=3)  # reminders due
+    made = [booking.book(slot.id, name=f"R{n}", phone=factories.mobile(), locale="de", now=clock.now - timedelta(days=2))
+            for slot in [*slots, soon] for n in range(3)]
+    for n in range(40):
+        waitlist.join(office, name=f"W{n}", phone=factories.mobile(), locale="ar", now=clock.now)
+    freed = [b for b in made if b.slot_id != soon.id][:FREED]
+    for item in freed:
+        db.session.execute(update(Booking).where(Booking.id == item.id).values(status="cancelled"))
+        db.session.execute(update(Slot).where(Slot.id == item.slot_id).values(seats_taken=Slot.seats_taken - 1))
+    db.session.commit()
+
+
+def tick(uri, now):
+    env = {
+        **os.environ, "SQLALCHEMY_DATABASE_URI": uri, "SECRET_KEY": "test", "SMS_BACKEND": "console",
+        "PUBLIC_BASE_URL": "https://termine.example.org", "LOG_LEVEL": "INFO",
+    }
+    return subprocess.Popen(
+        [sys.executable, "-m", "flask", "--app", "wsgi", "scheduler", "tick", "--now", now.isoformat()],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+
+
+def test_two_schedulers_make_each_offer_and_send_each_sms_exactly_once(app, database_uri, clock):
+    with app.app_context():
+        prepare(clock)
+
+    processes = [tick(database_uri, clock.now) for _ in range(2)]
+    outputs = [process.communicate(timeout=120) for process in processes]
+    for process, (out, err) in zip(processes, outputs):
+        assert process.returncode == 0, err
+
+    with app.app_context():
+        offers = list(db.session.scalars(select(Offer)))
+        assert len(offers) == FREED and all(o.status == OfferStatus.PENDING for o in offers)
+        assert len({o.waitlist_entry_id for o in offers}) == FREED  # one offer a resident
+        assert all(s.seats_taken == s.seats for s in db.session.scalars(select(Slot)))
+
+        messages = list(db.session.scalars(select(Message)))
+        assert {m.kind for m in messages} >= {"offer", "reminder", "confirmation", "waitlist"}
+        assert all(m.status == MessageStatus.SENT and m.attempts == 1 for m in messages)
+        assert len({m.provider_id for m in messages}) == len(messages)
+        reminders = db.session.scalar(select(func.count()).select_from(Message).where(Message.kind == "reminder"))
+        assert reminders == 3
+
+    logged = sum(err.count("SMS to +49") for _, err in outputs)
+    assert logged == len(messages)  # each SMS handed to the backend once, by one process
