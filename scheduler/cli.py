@@ -1,5 +1,6 @@
 """The command line: ``flask --app wsgi <command>``."""
 import json
+import textwrap
 import signal
 import threading
 from datetime import UTC, datetime
@@ -39,18 +40,19 @@ def seed_demo():
 
 @click.command("messages")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON array.")
-@click.option("--to", "to", help="Only messages to this phone number.")
+@click.option("--to", "to", help="Only messages to this phone number or e-mail address.")
 @with_appcontext
 def messages(as_json, to):
-    """Show the outbox: every SMS the service has written."""
-    if to:
+    """Show the outbox: every SMS and e-mail the service has written."""
+    if to and "@" not in to:
         try:
             to = phones.normalise(to)
         except InvalidInput as error:
             raise click.BadParameter(str(error.fields["phone"]), param_hint="--to") from error
     rows = [
         {
-            "id": m.id, "to": m.to, "kind": m.kind, "status": str(m.status), "body": m.body,
+            "id": m.id, "to": m.to, "channel": m.channel, "kind": m.kind,
+            "status": str(m.status), "body": m.body, "error": m.error,
             "created_at": m.created_at.isoformat(),
             "sent_at": m.sent_at.isoformat() if m.sent_at else None,
         }
@@ -60,8 +62,9 @@ def messages(as_json, to):
         click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return
     for row in rows:
-        click.echo(f"#{row['id']} {row['created_at']} {row['status']:8} {row['kind']:13} to {row['to']}")
-        click.echo(f"    {row['body']}")
+        click.echo(f"#{row['id']} {row['created_at']} {row['status']:8} {row['channel']:5} "
+                   f"{row['kind']:13} to {row['to']}" + (f"  ({row['error']})" if row["error"] else ""))
+        click.echo(textwrap.indent(row["body"], "    "))
     if not rows:
         click.echo("no messages")
 

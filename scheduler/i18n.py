@@ -64,8 +64,20 @@ def local_time_range(start, end, office, locale=None):
 
 
 def local_when(moment, office, locale=None):
-    """A short weekday, day, month and time, as an SMS or a list of times shows it."""
-    locale = _locale(locale)
-    day = format_skeleton("MMMEd", moment, tzinfo=office.tz, locale=locale)
+    """A short weekday, day, month and time, as a list of times shows it."""
+    return _day_and_time("MMMEd", moment, office, _locale(locale))
+
+
+def sms_when(moment, office, locale=None):
+    """Day, month and time for an SMS: "Sep 30, 11:30 AM", "30. Sept., 11:30".
+
+    No weekday: an Arabic SMS has 134 characters in two parts, link and office included.
+    The month in letters, so that 9/3 is not read as 9 March.
+    """
+    return _day_and_time("MMMd", moment, office, _locale(locale))
+
+
+def _day_and_time(skeleton, moment, office, locale):
+    day = format_skeleton(skeleton, moment, tzinfo=office.tz, locale=locale)
     # The locale's own glue ("{1}, {0}"; Arabic uses its own comma) joins day and time.
     return locale.datetime_formats["short"].format(local_time(moment, office, locale), day)

@@ -61,8 +61,12 @@ def dispatch_outbox(now=None, message_ids=None, limit=100):
     sent = 0
     for message_id in claimed:
         message = db.session.get(Message, message_id)
+        backend = backend_for(message)
         try:
-            provider_id = backend_for(message).send(message, now)
+            # A failed attempt may have failed after the provider took the message (a timeout
+            # on the way back): before trying again, ask it, as recover_outbox does.
+            provider_id = message.attempts > 1 and backend.lookup(message, message.created_at)
+            provider_id = provider_id or backend.send(message, now)
         except outbox.PermanentFailure as error:
             log.warning("message %s refused: %s", message_id, error)
             db.session.rollback()

@@ -57,8 +57,12 @@ class TwilioBackend:
                 to=message.to, from_=self.sender, body=message.body, **options
             )
         except TwilioRestException as error:
-            if 400 <= error.status < 500 and error.status != 429:
-                raise PermanentFailure(f"Twilio {error.code}: {error.msg}") from error
+            # 400 refuses this message (an invalid or unsubscribed number): no retry mends it.
+            # 401, 403, 404 refuse our credentials or account, 429 and 5xx are passing: retried,
+            # or one configuration mistake would lose every resident's SMS.
+            if error.status == 400:
+                raise PermanentFailure(f"Twilio {error.code}: {error.msg}",
+                                       unsubscribed=error.code == UNSUBSCRIBED) from error
             raise
         return sent.sid
 

@@ -9,6 +9,7 @@ Screenshots of the Arabic pages land in test-artifacts/ (git-ignored) for a pers
 """
 import re
 import threading
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -16,11 +17,15 @@ from playwright.sync_api import expect, sync_playwright
 from sqlalchemy import func, select
 from werkzeug.serving import make_server
 
+from scheduler import jobs
 from scheduler.config import ROOT
 from scheduler.extensions import db
-from scheduler.models import Booking, BookingStatus, Message, Slot
+from scheduler.models import (
+    Booking, BookingStatus, Message, Offer, OfferKind, OfferStatus, Office, Slot, WaitlistEntry,
+    WaitlistStatus,
+)
 from scheduler.services import booking as bookings
-from scheduler.services import slots
+from scheduler.services import slots, waitlist
 
 from . import factories
 from .conftest import IN_CI
@@ -150,6 +155,12 @@ def book_directly(app, clock, locale):
     return token
 
 
+def laid_out(page):
+    """Wait for the stylesheet before measuring: a tap's navigation is "done" for Playwright
+    (and its URL matches) once the new page commits, before the CSS is in."""
+    page.wait_for_load_state("load")
+
+
 def text_box(locator, needle):
     """Where on the screen the text ``needle`` inside ``locator`` is drawn: {left, right}."""
     return locator.evaluate("""(element, needle) => {
@@ -169,7 +180,7 @@ def text_box(locator, needle):
 
 def assert_fits_width(page):
     """Nothing on the page reaches past the right edge of the screen (or the left, in RTL)."""
-    page.wait_for_load_state("load")  # the stylesheet is in
+    laid_out(page)
     # java_script_enabled=False stops the page's own scripts; page.evaluate still runs over the
     # DevTools protocol (checked with Debian's Chromium 156), so the measurement needs no JS context.
     scroll_width, client_width, wide = page.evaluate("""() => {
@@ -192,7 +203,8 @@ def test_a_resident_books_a_time_in_german_and_cancels_it(page, app, live_server
 
     expect(page).to_have_url(re.compile(r"/o/lanstrop$"))
     expect(heading(page)).to_have_text("Lanstrop")
-    expect(page.get_by_role("heading", level=2)).to_have_text("Freie Termine")
+    # The free times come first; the waitlist's "No time suits you?" follows them.
+    expect(page.get_by_role("heading", level=2).first).to_have_text("Freie Termine")
     expect(page.locator("section.day h3")).to_have_text(THURSDAYS_DE)
     expect(first_day(page).get_by_role("link")).to_have_text(TIMES_DE)
     first_day(page).get_by_role("link", name="08:30").tap()
@@ -255,11 +267,12 @@ def test_arabic_pages_read_right_to_left_and_the_choice_sticks(page, app):
     expect(page).to_have_url(re.compile(r"/o/lanstrop$"))  # no ?lang: the cookie speaks
     expect(html).to_have_attribute("lang", "ar")
     expect(html).to_have_attribute("dir", "rtl")
-    expect(page.get_by_role("heading", level=2)).to_have_text("المواعيد المتاحة")
+    expect(page.get_by_role("heading", level=2).first).to_have_text("المواعيد المتاحة")
     expect(first_day(page).locator("h3")).to_have_text("الخميس، 26 نوفمبر 2026")
     times = first_day(page).get_by_role("link")
     expect(times.first).to_have_text("8:30 ص")
     # Mirrored: the earliest time starts the grid at the right, the next one is to its left.
+    laid_out(page)
     earliest, next_one = times.nth(0).bounding_box(), times.nth(1).bounding_box()
     assert earliest["x"] > next_one["x"]
     assert earliest["x"] + earliest["width"] > PHONE["viewport"]["width"] * 3 / 4
@@ -270,6 +283,7 @@ def test_arabic_pages_read_right_to_left_and_the_choice_sticks(page, app):
     expect(html).to_have_attribute("dir", "rtl")
     expect(heading(page)).to_have_text("معلوماتك")
     back = page.get_by_role("link", name="مواعيد أخرى")
+    laid_out(page)
     box = back.bounding_box()
     assert box["x"] > PHONE["viewport"]["width"] / 2, "the link should start at the right"
     page.screenshot(path=ARTIFACTS / "ar-book.png", full_page=True)
@@ -321,6 +335,7 @@ def test_mistakes_are_shown_at_their_fields_and_nothing_is_booked(page, app):
         expect(field).to_have_accessible_description(re.compile(re.escape(message) + "$"))
         error = page.locator(".field", has=field).locator(".error")
         expect(error).to_have_text(message)
+        laid_out(page)
         below, above = error.bounding_box(), field.bounding_box()
         assert 0 <= below["y"] - (above["y"] + above["height"]) < 16, "the message is right under its field"
     expect(name).to_have_value("")
@@ -365,7 +380,7 @@ def test_the_language_switcher_in_the_header_turns_the_pages_english(page):
     expect(page).to_have_url(re.compile(r"/o/lanstrop\?lang=en$"))  # the same page, in English
     expect(page.locator("html")).to_have_attribute("lang", "en")
     expect(page.locator("html")).to_have_attribute("dir", "ltr")
-    expect(page.get_by_role("heading", level=2)).to_have_text("Free times")
+    expect(page.get_by_role("heading", level=2)).to_have_text(["Free times", "No time suits you?"])
     expect(first_day(page).locator("h3")).to_have_text("Thursday, November 26, 2026")
     switcher = page.get_by_role("navigation", name="Language")
     expect(switcher.get_by_role("link", name="English")).to_have_attribute("aria-current", "true")
@@ -412,3 +427,431 @@ def test_the_arabic_time_range_reads_from_start_to_end(page, app, clock):
     assert start["left"] >= dash["right"] and dash["left"] >= end["right"]
     # And it starts at the right edge of its column, as the date above it does.
     assert abs(start["right"] - text_box(date, "الخميس")["right"]) < 2
+
+
+# --- the waitlist and its offers --------------------------------------------------------------
+# The office has only Thursdays, 08:30 to 11:30, two seats a time. Someone who waits for a
+# Monday or a Tuesday is never offered anything; someone who waits for Thursday 26 November
+# at 08:30 is offered the first seat that is cancelled there.
+
+TOUCH = 44  # px: the smallest touch target (WCAG 2.5.5)
+
+
+def assert_tall_enough(locator):
+    """Every element ``locator`` matches is visible and at least a finger tall."""
+    laid_out(locator.page)
+    count = locator.count()
+    assert count, f"nothing matches {locator}"
+    for index in range(count):
+        box = locator.nth(index).bounding_box()
+        assert box is not None, f"{locator} #{index} is not shown"
+        assert box["height"] >= TOUCH - 0.5, (
+            f"{locator.nth(index).inner_text()!r} is {box['height']:.0f}px tall"
+        )
+
+
+def only_entry(app):
+    with app.app_context():
+        found = db.session.scalars(select(WaitlistEntry)).all()
+        assert len(found) <= 1, found
+        db.session.expunge_all()
+        return found[0] if found else None
+
+
+def offer_state(app):
+    """What a look at a page must not change: offers, bookings, waits, seats and messages."""
+    columns = [
+        (Offer.id, Offer.status, Offer.answered_at), (Booking.id, Booking.status, Booking.slot_id),
+        (WaitlistEntry.id, WaitlistEntry.status), (Slot.id, Slot.seats_taken),
+        (Message.id, Message.status),
+    ]
+    with app.app_context():
+        return [db.session.execute(select(*row).order_by(row[0])).all() for row in columns]
+
+
+def join_directly(app, clock, locale, **preferences):
+    """Join the waitlist through the service, as if done earlier; returns the entry's token."""
+    with app.app_context():
+        office = db.session.scalar(select(Office))
+        token = waitlist.join(
+            office, name="Olena Koval", phone=factories.mobile(), locale=locale, now=clock.now,
+            **preferences,
+        ).token
+        db.session.commit()
+    return token
+
+
+def offer_after_a_cancellation(app, clock, locale, kind=OfferKind.WAITLIST):
+    """Someone waits for the first time, which is full; one of its bookings is cancelled and
+    the seat is offered, and the dispatcher sends the offer's SMS, which starts its hold.
+
+    ``kind`` WAITLIST: a resident on the waitlist for Thursday 26 November, 08:30–09:00 gets
+    it. MOVE_UP: the resident booked at 09:00 who asked for an earlier time gets it.
+    Returns the offer's token and the token of the waitlist entry or of the booking it is for.
+    """
+    with app.app_context():
+        first, second = db.session.scalars(select(Slot).order_by(Slot.starts_at).limit(2))
+        taken = [
+            bookings.book(first.id, name=name, phone=factories.mobile(), locale="de", now=clock.now)
+            for name in ("Amina Khalil", "Jonas Becker")
+        ]
+        if kind == OfferKind.MOVE_UP:
+            waiting = bookings.book(
+                second.id, name="Olena Koval", phone=factories.mobile(), locale=locale,
+                notify_earlier=True, now=clock.now,
+            )
+        else:
+            waiting = waitlist.join(
+                first.office, name="Olena Koval", phone=factories.mobile(), locale=locale,
+                weekdays=[3], earliest="08:30", latest="09:00", before="2026-11-26", now=clock.now,
+            )
+        assert db.session.scalar(select(func.count()).select_from(Offer)) == 0, "nothing is free yet"
+        bookings.cancel(taken[0], now=clock.now)
+        offer = db.session.scalar(select(Offer))
+        assert (offer.kind, offer.slot_id, offer.status) == (kind, first.id, OfferStatus.PENDING)
+        db.session.commit()
+        jobs.dispatch_outbox(now=clock.now)
+        db.session.refresh(offer)
+        assert offer.sent_at is not None and offer.expires_at is not None
+        return offer.token, waiting.token
+
+
+def test_a_resident_joins_the_waitlist_with_preferences_from_the_office_page(page, app, live_server):
+    """With the real form and JavaScript off (as in every context here), from the office page."""
+    page.goto("/o/lanstrop?lang=en")
+    cta = page.locator("section.waitlist-cta")
+    expect(cta.get_by_role("heading", level=2)).to_have_text("No time suits you?")
+    cta.get_by_role("link", name="Join the waitlist").tap()
+
+    expect(page).to_have_url(f"{live_server}/o/lanstrop/waitlist")
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    expect(heading(page)).to_have_text("Join the waitlist")
+    expect(page.get_by_role("link", name="Free times")).to_have_attribute("href", "/o/lanstrop")
+    form = page.locator("main form")
+    expect(form).to_have_attribute("method", "post")
+    csrf = form.locator("input[type=hidden][name=csrf_token]")
+    expect(csrf).to_have_attribute("value", re.compile(r".{20,}"))
+    days = page.get_by_role("group", name="Which days suit you? (none ticked: any day)")
+    expect(days.get_by_role("checkbox")).to_have_count(7)
+    page.get_by_label("Your name", exact=True).fill("Amina Khalil")
+    page.get_by_label("Mobile number", exact=True).fill("0151 23456789")
+    days.get_by_label("Monday").check()
+    days.get_by_label("Tuesday").check()
+    page.get_by_label("Not before (optional)", exact=True).fill("14:00")
+    page.get_by_label("Finished by (optional)", exact=True).fill("17:00")
+    page.get_by_label("Last day that suits you (optional)", exact=True).fill("2026-12-31")
+    page.get_by_label("What is it about? (optional)", exact=True).fill("Anmeldung der Wohnung")
+    page.get_by_role("button", name="Join the waitlist").tap()
+
+    expect(page).to_have_url(re.compile(rf"^{re.escape(live_server)}/w/[\w-]+$"))
+    token = page.url.rsplit("/", 1)[-1]
+    expect(heading(page)).to_have_text("Your place on the waitlist")
+    expect(page.locator("p.position")).to_have_text("You are number 1 on the waitlist.")
+    expect(page.get_by_role("button", name="Leave the waitlist")).to_be_visible()
+    expect(page.get_by_role("status")).to_have_count(0)  # nothing fits: no offer
+    entry = only_entry(app)
+    assert (entry.token, entry.status, entry.locale, entry.phone, entry.name, entry.topic) == (
+        token, WaitlistStatus.WAITING, "en", "+4915123456789", "Amina Khalil", "Anmeldung der Wohnung"
+    )
+    assert (entry.weekdays, entry.earliest_minute, entry.latest_minute, entry.last_day) == (
+        0b0000011, 14 * 60, 17 * 60, date(2026, 12, 31)
+    )
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Offer)) == 0
+        assert db.session.scalars(select(Message.kind)).all() == ["waitlist"]
+    # The form's token is checked: a post without it joins nobody.
+    forged = page.request.post("/o/lanstrop/waitlist", form={
+        "name": "Jonas Becker", "phone": "0151 98765432",
+    })
+    assert forged.status == 400
+    assert only_entry(app).token == token
+
+
+def test_waitlist_mistakes_are_shown_at_their_fields_and_nobody_joins(page, app):
+    page.goto("/o/lanstrop/waitlist?lang=en")
+    expect(heading(page)).to_have_text("Join the waitlist")
+    name = page.get_by_label("Your name", exact=True)
+    phone = page.get_by_label("Mobile number", exact=True)
+    earliest = page.get_by_label("Not before (optional)", exact=True)
+    latest = page.get_by_label("Finished by (optional)", exact=True)
+    thursday = page.get_by_label("Thursday")
+    name.fill("Amina Khalil")
+    phone.fill("0151 23456789")
+    thursday.check()
+    earliest.fill("12:00")
+    latest.fill("09:00")
+    page.get_by_role("button", name="Join the waitlist").tap()
+
+    expect(page).to_have_url(re.compile(r"/o/lanstrop/waitlist\?lang=en$"))  # the same page
+    expect(page.get_by_role("alert")).to_have_text("Please check your input.")
+    expect(heading(page)).to_have_text("Join the waitlist")
+    expect(page.locator(".error")).to_have_count(1)
+    message = "Must be later than the earliest time."
+    expect(latest).to_have_attribute("aria-invalid", "true")
+    expect(latest).to_have_accessible_description(message)
+    error = page.locator(".field", has=latest).locator(".error")
+    expect(error).to_have_text(message)
+    laid_out(page)
+    below, above = error.bounding_box(), latest.bounding_box()
+    assert 0 <= below["y"] - (above["y"] + above["height"]) < 16, "the message is right under its field"
+    for fine in (name, phone, earliest):
+        expect(fine).not_to_have_attribute("aria-invalid", "true")
+    # Everything typed is still there, to correct the one mistake.
+    expect(name).to_have_value("Amina Khalil")
+    expect(phone).to_have_value("0151 23456789")
+    expect(thursday).to_be_checked()
+    expect(page.get_by_label("Monday")).not_to_be_checked()
+    expect(earliest).to_have_value("12:00")
+    expect(latest).to_have_value("09:00")
+    assert only_entry(app) is None
+
+    name.fill("")
+    latest.fill("13:00")
+    page.get_by_role("button", name="Join the waitlist").tap()
+    expect(name).to_have_attribute("aria-invalid", "true")
+    expect(name).to_have_accessible_description("Please enter your name.")
+    expect(latest).not_to_have_attribute("aria-invalid", "true")
+    assert only_entry(app) is None
+
+    # A day the form does not offer (a stale or tampered form): the group carries the message.
+    name.fill("Amina Khalil")
+    page.locator(".checks input:checked").evaluate("box => { box.value = '7'; }")
+    page.get_by_role("button", name="Join the waitlist").tap()
+    days = page.get_by_role("group", name="Which days suit you? (none ticked: any day)")
+    expect(days.locator(".error")).to_have_count(1)
+    expect(days).to_have_accessible_description(re.compile(r"\S"))
+    expect(days).to_have_accessible_description(days.locator(".error").inner_text())
+    assert only_entry(app) is None
+
+
+def test_every_waitlist_mistake_is_shown_at_once(page):
+    page.goto("/o/lanstrop/waitlist?lang=en")
+    page.get_by_label("Mobile number", exact=True).fill("12345")
+    page.get_by_label("Not before (optional)", exact=True).fill("12:00")
+    page.get_by_label("Finished by (optional)", exact=True).fill("09:00")
+    page.get_by_role("button", name="Join the waitlist").tap()
+    expect(page.get_by_role("alert")).to_be_visible()
+    expect(page.locator("[aria-invalid=true]")).to_have_count(3, timeout=1_000)  # name, phone, latest
+
+
+def test_opening_an_offer_changes_nothing_and_booking_it_leads_to_the_appointment(
+    page, app, clock, live_server
+):
+    offer_token, entry_token = offer_after_a_cancellation(app, clock, locale="en")
+    before = offer_state(app)
+
+    for _ in range(2):  # a link preview, then the resident
+        page.goto(f"/a/{offer_token}")
+        expect(page.locator("html")).to_have_attribute("lang", "en")  # the language it was asked in
+        expect(heading(page)).to_have_text("A time is free for you")
+        appointment = page.locator("p.appointment")
+        expect(appointment).to_contain_text("Lanstrop")
+        expect(appointment).to_contain_text("Thursday, November 26, 2026")
+        expect(appointment).to_contain_text(re.compile(r"8:30\W+9:00\WAM"))
+        expect(appointment).to_contain_text("Nadlerweg 1, 44329 Dortmund")
+        expect(page.get_by_text(re.compile(r"^We hold this time for you until "))).to_be_visible()
+        expect(page.locator("main").get_by_role("button")).to_have_text(
+            ["Book this time", "No, thank you"]
+        )
+    assert page.request.head(f"/a/{offer_token}").ok
+    assert page.request.get(f"/a/{offer_token}/accept").status == 405
+    assert page.request.get(f"/a/{offer_token}/decline").status == 405
+    assert offer_state(app) == before
+
+    page.goto(f"/w/{entry_token}")  # the waitlist page points to the offer too
+    expect(page.get_by_role("status")).to_contain_text("A time is free for you.")
+    page.get_by_role("link", name="See the offer").tap()
+    expect(page).to_have_url(f"{live_server}/a/{offer_token}")
+    page.get_by_role("button", name="Book this time").tap()
+
+    expect(page).to_have_url(re.compile(rf"^{re.escape(live_server)}/b/[\w-]+$"))
+    expect(heading(page)).to_have_text("Your appointment")
+    expect(page.locator("dl.appointment dd").nth(1)).to_have_text("Thursday, November 26, 2026")
+    expect(page.locator("dl.appointment dd").nth(2)).to_have_text(re.compile(r"^8:30\W+9:00\WAM$"))
+    expect(page.locator("dl.appointment")).to_contain_text("Olena Koval")
+    expect(page.get_by_role("button", name="Cancel appointment")).to_be_visible()
+    with app.app_context():
+        offer = db.session.scalar(select(Offer))
+        assert offer.status == OfferStatus.ACCEPTED
+        assert page.url == f"{live_server}/b/{offer.booking.token}"
+        assert (offer.booking.status, offer.booking.slot_id) == (BookingStatus.BOOKED, offer.slot_id)
+        assert offer.entry.status == WaitlistStatus.BOOKED
+        assert offer.slot.seats_taken == 2
+
+    page.goto(f"/a/{offer_token}")  # the SMS link, opened again later
+    expect(page.get_by_role("status")).to_contain_text("You have taken this time.")
+    expect(page.locator("main").get_by_role("button")).to_have_count(0)
+    expect(page.get_by_role("status").get_by_role("link", name="Your appointment")).to_have_attribute(
+        "href", re.compile(r"^/b/[\w-]+$")
+    )
+
+
+def test_declining_an_offer_says_so_and_keeps_the_place_on_the_waitlist(page, app, clock, live_server):
+    offer_token, entry_token = offer_after_a_cancellation(app, clock, locale="en")
+    page.goto(f"/a/{offer_token}")
+    page.get_by_role("button", name="No, thank you").tap()
+
+    expect(page).to_have_url(f"{live_server}/a/{offer_token}")
+    expect(page.get_by_role("status")).to_have_text(
+        "You have declined this time. It goes to the next person."
+    )
+    expect(page.locator("main").get_by_role("button")).to_have_count(0)
+    page.get_by_role("link", name="Your place on the waitlist").tap()
+    expect(page).to_have_url(f"{live_server}/w/{entry_token}")
+    expect(page.locator("p.position")).to_have_text("You are number 1 on the waitlist.")
+    with app.app_context():
+        offer = db.session.scalar(select(Offer))
+        assert offer.status == OfferStatus.DECLINED and offer.booking is None
+        assert offer.entry.status == WaitlistStatus.WAITING
+        assert offer.slot.seats_taken == 1  # nobody else waits: the seat is free again
+
+
+def test_a_move_up_offer_shows_on_the_manage_page_and_moves_the_appointment(
+    page, app, clock, live_server
+):
+    offer_token, booking_token = offer_after_a_cancellation(app, clock, "en", OfferKind.MOVE_UP)
+    page.goto(f"/b/{booking_token}")
+    expect(heading(page)).to_have_text("Your appointment")
+    expect(page.locator("dl.appointment dd").nth(2)).to_have_text(re.compile(r"^9:00\W+9:30\WAM$"))
+    notice = page.get_by_role("status")
+    expect(notice).to_have_text(re.compile(r"^An earlier time is free for you\.\s+See the offer$"))
+    notice.get_by_role("link", name="See the offer").tap()
+
+    expect(page).to_have_url(f"{live_server}/a/{offer_token}")
+    expect(page.locator("p.appointment")).to_contain_text(re.compile(r"8:30\W+9:00\WAM"))
+    expect(page.get_by_text("This is earlier than your appointment.", exact=False)).to_be_visible()
+    page.get_by_role("button", name="Move my appointment to this time").tap()
+
+    expect(page).to_have_url(f"{live_server}/b/{booking_token}")  # the same booking, moved
+    expect(page.locator("dl.appointment dd").nth(2)).to_have_text(re.compile(r"^8:30\W+9:00\WAM$"))
+    expect(page.get_by_role("status")).to_have_count(0)
+    with app.app_context():
+        moved = db.session.scalar(select(Booking).where(Booking.token == booking_token))
+        assert moved.slot_id == db.session.scalar(select(Offer.slot_id))
+        assert moved.status == BookingStatus.BOOKED
+
+
+def test_leaving_the_waitlist_takes_the_button_not_the_link(page, app, clock, live_server):
+    token = join_directly(app, clock, "en", weekdays=[0])
+    for _ in range(2):  # a link preview, then the resident
+        page.goto(f"/w/{token}")
+        expect(page.locator("p.position")).to_have_text("You are number 1 on the waitlist.")
+    assert page.request.get(f"/w/{token}/leave").status == 405
+    assert only_entry(app).status == WaitlistStatus.WAITING
+
+    page.get_by_role("button", name="Leave the waitlist").tap()
+    expect(page).to_have_url(f"{live_server}/w/{token}")
+    expect(page.get_by_role("status")).to_have_text("You are no longer on the waitlist.")
+    expect(page.get_by_role("button", name="Leave the waitlist")).to_have_count(0)
+    expect(page.locator("p.position")).to_have_count(0)
+    again = page.locator("main").get_by_role("link", name="Free times")
+    expect(again).to_have_attribute("href", "/o/lanstrop")
+    left = only_entry(app)
+    assert left.status == WaitlistStatus.LEFT and left.ended_at is not None
+
+
+@pytest.mark.parametrize("lang", ["de", "ar"])
+def test_the_waitlist_pages_fit_a_320_pixel_screen_with_finger_sized_targets(new_context, lang, app):
+    ARTIFACTS.mkdir(exist_ok=True)
+    page = new_context(viewport={"width": 320, "height": 640}).new_page()
+    html = page.locator("html")
+    direction = "rtl" if lang == "ar" else "ltr"
+    page.goto(f"/o/lanstrop?lang={lang}")
+    page.locator("section.waitlist-cta a[href='/o/lanstrop/waitlist']").tap()
+
+    expect(page).to_have_url(re.compile(r"/o/lanstrop/waitlist$"))
+    expect(html).to_have_attribute("lang", lang)
+    expect(html).to_have_attribute("dir", direction)
+    assert_fits_width(page)
+    assert_tall_enough(page.locator(".checks label"))
+    assert_tall_enough(page.locator("main input:not([type=hidden]):not([type=checkbox])"))
+    assert_tall_enough(page.locator("main button, main a.back"))
+    if lang == "ar":  # the back link starts at the right, like the text (laid out above)
+        assert page.locator("a.back").bounding_box()["x"] > 320 / 2
+        label = page.locator(".checks label").first.bounding_box()
+        box = page.locator(".checks input").first.bounding_box()
+        assert box["x"] > label["x"] + label["width"] / 2, "the tick box stands at the start: the right"
+    page.screenshot(path=ARTIFACTS / f"{lang}-waitlist-join.png", full_page=True)
+
+    submit = page.locator("main form button[type=submit]")
+    latest = page.locator("input[name=latest]")
+    page.locator("input[name=earliest]").fill("12:00")
+    latest.fill("09:00")
+    submit.tap()  # empty name and phone, and the times the wrong way round
+    expect(page.locator("input[name=name]")).to_have_attribute("aria-invalid", "true")
+    expect(html).to_have_attribute("dir", direction)
+    assert_fits_width(page)
+
+    page.locator("input[name=name]").fill("أمينة خليل" if lang == "ar" else "Amina Khalil")
+    page.locator("input[name=phone]").fill("0151 23456789")
+    page.locator(".checks input[value='1']").check()
+    submit.tap()  # the times still the wrong way round
+    expect(latest).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("input[name=name]")).not_to_have_attribute("aria-invalid", "true")
+    assert_fits_width(page)
+    page.screenshot(path=ARTIFACTS / f"{lang}-waitlist-errors.png", full_page=True)
+
+    latest.fill("")
+    submit.tap()
+    expect(page).to_have_url(re.compile(r"/w/[\w-]+$"))
+    expect(html).to_have_attribute("dir", direction)
+    assert_fits_width(page)
+    assert_tall_enough(page.locator("main button"))
+    page.screenshot(path=ARTIFACTS / f"{lang}-waitlist-entry.png", full_page=True)
+    assert only_entry(app).locale == lang
+
+    page.locator("form.cancel button").tap()
+    expect(page.locator(".notice[role=status]")).to_be_visible()
+    expect(page.locator("form.cancel")).to_have_count(0)
+    assert_fits_width(page)
+    assert_tall_enough(page.locator("main a.button"))
+    assert only_entry(app).status == WaitlistStatus.LEFT
+
+
+@pytest.mark.parametrize("kind", [OfferKind.WAITLIST, OfferKind.MOVE_UP])
+@pytest.mark.parametrize("lang", ["de", "ar"])
+def test_the_offer_pages_fit_a_320_pixel_screen_with_finger_sized_buttons(
+    new_context, app, clock, lang, kind
+):
+    ARTIFACTS.mkdir(exist_ok=True)
+    offer_token, token = offer_after_a_cancellation(app, clock, lang, kind)
+    # The resident's own language, from the offer: no ?lang, no cookie.
+    page = new_context(viewport={"width": 320, "height": 640}).new_page()
+    html = page.locator("html")
+    direction = "rtl" if lang == "ar" else "ltr"
+    if kind == OfferKind.MOVE_UP:
+        page.goto(f"/b/{token}")
+        expect(html).to_have_attribute("lang", lang)
+        expect(html).to_have_attribute("dir", direction)
+        notice = page.locator(".notice[role=status]")
+        expect(notice.locator("a")).to_have_attribute("href", f"/a/{offer_token}")
+        assert_fits_width(page)
+        assert_tall_enough(notice.locator("a"))
+        page.screenshot(path=ARTIFACTS / f"{lang}-manage-move-up.png", full_page=True)
+        notice.locator("a").tap()
+    else:
+        page.goto(f"/w/{token}")
+        expect(html).to_have_attribute("dir", direction)
+        assert_fits_width(page)
+        assert_tall_enough(page.locator(".notice[role=status] a"))
+        page.screenshot(path=ARTIFACTS / f"{lang}-waitlist-offered.png", full_page=True)
+        page.locator(".notice[role=status] a").tap()
+
+    expect(page).to_have_url(re.compile(rf"/a/{offer_token}$"))
+    expect(html).to_have_attribute("lang", lang)
+    expect(html).to_have_attribute("dir", direction)
+    buttons = page.locator("main form button[type=submit]")
+    expect(buttons).to_have_count(2)
+    assert_fits_width(page)
+    assert_tall_enough(buttons)
+    laid_out(page)
+    take, decline = buttons.nth(0).bounding_box(), buttons.nth(1).bounding_box()
+    assert take["y"] + take["height"] <= decline["y"], "one button above the other, not overlapping"
+    page.screenshot(path=ARTIFACTS / f"{lang}-offer-{kind}.png", full_page=True)
+    buttons.first.tap()
+
+    expect(page).to_have_url(re.compile(r"/b/[\w-]+$"))
+    expect(html).to_have_attribute("dir", direction)
+    assert_fits_width(page)
+    with app.app_context():
+        assert db.session.scalar(select(Offer.status)) == OfferStatus.ACCEPTED

@@ -257,12 +257,13 @@ def expire(now):
     return ended
 
 
-def start_hold(offer, now):
-    """The offer's SMS is going out now: the hold starts. False if the offer is over, or if
-    its slot is now too close to wait for an answer (then the seat goes on)."""
+def start_hold(offer, now, restart=False):
+    """The offer's SMS is going out now: the hold starts (``restart``: again, after a failed
+    attempt). False if the offer is over, or if its slot is now too close to wait for an
+    answer (then the seat goes on)."""
     if offer.status != OfferStatus.PENDING:
         return False
-    if offer.sent_at is not None:
+    if offer.sent_at is not None and not restart:
         return True
     # The SMS says how long the seat is held, so the hold is the one it was written with.
     hold = timedelta(minutes=offer.hold_minutes)

@@ -14,7 +14,14 @@ from . import offers
 
 
 class PermanentFailure(Exception):
-    """The provider refused the message for good (an invalid number, say): no retry."""
+    """The provider refused the message for good (an invalid number, say): no retry.
+
+    ``unsubscribed``: the number has opted out with the carrier or Twilio (STOP sent to them
+    directly); we record it as our own opt-out, so it gets no offers it cannot hear of."""
+
+    def __init__(self, text, unsubscribed=False):
+        super().__init__(text)
+        self.unsubscribed = unsubscribed
 
 
 def track(message):
@@ -60,9 +67,12 @@ def claim_due(now, limit=100, message_ids=None):
 
 def reason_to_skip(message, now):
     if message.channel == "sms" and db.session.get(OptOut, message.to) is not None:
+        if message.offer is not None and message.offer.sent_at is None:
+            offers.withdraw(message.offer, now)  # nobody will hear of it: the seat goes on
         return "opted out (STOP)"
     if message.offer is not None:
-        if not offers.start_hold(message.offer, now):
+        # A retry restarts the hold: the resident gets the time the SMS promises.
+        if not offers.start_hold(message.offer, now, restart=message.attempts > 0):
             return "offer no longer open"
         message.valid_until = message.offer.expires_at
     if message.valid_until is not None and message.valid_until <= now:
@@ -82,6 +92,8 @@ def record_failure(message_id, error, now, permanent=False):
     """Retry later with a growing pause, or give up after the configured attempts."""
     message = db.session.get(Message, message_id)
     message.error = str(error)[:2000]
+    if getattr(error, "unsubscribed", False) and db.session.get(OptOut, message.to) is None:
+        db.session.add(OptOut(phone=message.to, created_at=now))
     pauses = current_app.config["OUTBOX_RETRY_MINUTES"]
     if permanent or message.attempts > len(pauses):
         message.status = MessageStatus.FAILED
@@ -106,12 +118,16 @@ def record_delivery(provider_id, status, error_code, message_id=None):
     """What Twilio's status callback reports. Repeated or late callbacks change nothing.
 
     ``message_id`` comes from our callback URL: it finds a message whose send was never
-    recorded because its dispatcher died right after Twilio took it.
+    recorded because its dispatcher died right after Twilio took it, or whose send looked
+    failed (a timeout) and waits for a retry that would text the resident twice.
     """
+    if status not in DELIVERY_ORDER:  # a status Twilio added (e.g. partially_delivered)
+        return None
     message = db.session.scalar(select(Message).where(Message.provider_id == provider_id))
     if message is None and message_id is not None:
         message = db.session.get(Message, message_id)
-        if message is not None and message.provider_id is None and message.status == MessageStatus.SENDING:
+        if message is not None and message.provider_id is None and message.status in (
+                MessageStatus.SENDING, MessageStatus.QUEUED):
             message.provider_id = provider_id
             message.status = MessageStatus.SENT
             message.sent_at = message.claimed_at

@@ -21,8 +21,17 @@ def join(office, *, name, phone, locale, now, weekdays=None, earliest=None, late
     """
     from .booking import upcoming_bookings  # booking imports this module
 
-    details = residents.clean(name, phone, locale, topic=topic)
-    preferences = clean_preferences(weekdays, earliest, latest, before, now.astimezone(office.tz).date())
+    fields = {}
+    try:
+        details = residents.clean(name, phone, locale, topic=topic)
+    except InvalidInput as invalid:
+        fields.update(invalid.fields)
+    try:
+        preferences = clean_preferences(weekdays, earliest, latest, before, now.astimezone(office.tz).date())
+    except InvalidInput as invalid:
+        fields.update(invalid.fields)
+    if fields:  # every mistake at once, not one batch per try
+        raise InvalidInput(fields=fields)
     transaction_lock("booking", office.id, details["phone"])
     if upcoming_bookings(office.id, details["phone"], now):
         raise TooManyBookings()

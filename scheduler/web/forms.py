@@ -51,5 +51,6 @@ class WaitlistForm(FlaskForm):
         super().__init__(*args, **kwargs)
         # Babel names the weekdays in the page's language; 0 is Monday, as in the API.
         self.weekdays.choices = [
-            SelectChoice(day, name) for day, name in get_day_names("wide", locale=get_locale()).items()
+            SelectChoice(day, name)
+            for day, name in sorted(get_day_names("wide", locale=get_locale()).items())
         ]

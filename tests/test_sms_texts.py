@@ -1,0 +1,142 @@
+"""Every SMS, in every language, fits in two segments: 306 GSM-7 characters, or 134 in UCS-2
+(Arabic), link and office name included; German and English stay in the GSM alphabet.
+
+The texts are rendered by the real services at their longest: the longest office name and
+slug of the demo offices, a two-digit day of a long month at 11:30, every hold of the offer
+policy, a three-digit place on the waitlist, and the links of the test configuration.
+"""
+from datetime import datetime, timedelta
+
+import pytest
+from flask_babel import force_locale, gettext as _
+from sqlalchemy import select
+
+from scheduler.config import DEFAULTS
+from scheduler.extensions import db
+from scheduler.models import Message, Offer, OfferKind
+from scheduler.services import booking, notify, offers, replies, waitlist
+from scheduler.services.demo import OFFICES
+from scheduler.services.errors import OfferGone
+from scheduler.services.notify import is_gsm7, segments
+
+from . import factories
+from .conftest import BERLIN
+
+LANGUAGES = DEFAULTS["LANGUAGES"]
+GSM7_LANGUAGES = ["de", "en"]
+LONGEST_NAME = max((name for _slug, name, *_rest in OFFICES), key=len)
+LONGEST_SLUG = max((slug for slug, *_rest in OFFICES), key=len)
+# Wednesday 30 September: "Sept." in German, a six-letter month in Arabic, two-digit hours.
+EARLIER = datetime(2026, 9, 30, 11, 30, tzinfo=BERLIN)
+LATER = datetime(2026, 9, 30, 12, 30, tzinfo=BERLIN)
+HOLDS = sorted({minutes for _hours, minutes in DEFAULTS["OFFER_HOLD_POLICY"]}, reverse=True)
+KINDS = {"confirmation", "reminder", "waitlist", f"offer {OfferKind.WAITLIST}",
+         f"offer {OfferKind.MOVE_UP}", "cancellation", "reply"}
+
+
+@pytest.fixture(params=LANGUAGES)
+def language(request):
+    return request.param
+
+
+@pytest.fixture
+def texts(app, ctx, clock, language):
+    """(kind, text) of every SMS and every SMS answer the service writes in ``language``."""
+    assert language in app.config["LANGUAGES"]
+    clock.set("2026-09-01T09:00")
+    now = clock.now
+    office = factories.office(slug=LONGEST_SLUG, name=LONGEST_NAME)
+    earlier = factories.slot(office, EARLIER, seats=2)
+    later = factories.slot(office, LATER, seats=1)
+
+    amina = booking.book(later.id, name="Amina", phone=factories.mobile(), locale=language,
+                         now=now, notify_earlier=True)
+    notify.booking_reminder(amina, 24, now)
+    # Karim waits: the free seats of the earlier time go to him, then to Amina.
+    karim = waitlist.join(office, name="Karim", phone=factories.mobile(), locale=language, now=now)
+    notify.waitlist_joined(karim, 999)
+    waiting = db.session.scalar(select(Offer).where(Offer.phone == karim.phone))
+    move_up = db.session.scalar(select(Offer).where(Offer.phone == amina.phone))
+    assert (waiting.slot, move_up.slot) == (earlier, earlier)
+    for offer in (waiting, move_up):
+        for minutes in HOLDS:
+            notify.offer_made(offer, timedelta(minutes=minutes), now)
+        assert offers.start_hold(offer, now)  # as the dispatcher does when it sends it
+
+    with force_locale(language):
+        no = _("no")
+    answers = [
+        replies.handle("SM1", karim.phone, "2", now),  # declined: keeps his place
+        replies.handle("SM2", amina.phone, no, now),  # declined: keeps her appointment
+        replies.handle("SM3", amina.phone, "1", now),  # nothing open any more
+        replies.handle("SM4", amina.phone, "hello?", now),  # help
+        replies.handle("SM5", amina.phone, "STOP", now),
+        replies.handle("SM6", amina.phone, "START", now),
+        replies.handle("SM7", amina.phone, "2", now),  # cancels: the cancellation SMS answers
+    ]
+    assert answers[-1] == ""
+    with force_locale(language):
+        answers.append(str(OfferGone().message))  # what accepting too late answers
+
+    messages = db.session.scalars(
+        select(Message).where(Message.channel == "sms").order_by(Message.id)
+    ).all()
+    return [
+        (f"offer {message.offer.kind}" if message.offer else message.kind, message.body)
+        for message in messages
+    ] + [("reply", answer) for answer in answers if answer]
+
+
+def test_every_kind_of_text_is_rendered_with_its_link(texts):
+    assert {kind for kind, _text in texts} == KINDS
+    assert len({text for kind, text in texts if kind == "reply"}) == 6
+    for kind, text in texts:
+        if kind != "reply":
+            assert "https://termine.example.org/" in text and LONGEST_NAME in text, text
+
+
+def test_every_text_fits_in_two_segments(texts):
+    too_long = [(kind, segments(text), len(text), text) for kind, text in texts if segments(text) > 2]
+    assert too_long == []
+
+
+@pytest.mark.parametrize("language", GSM7_LANGUAGES)
+def test_german_and_english_texts_stay_in_the_gsm_alphabet(texts):
+    unicode = [(kind, text, {char for char in text if not is_gsm7(char)}) for kind, text in texts
+               if not is_gsm7(text)]
+    assert unicode == []
+
+
+@pytest.mark.parametrize(("language", "expected"), [
+    ("en", ["8 hours", "3 hours", "90 minutes", "30 minutes"]),
+    ("de", ["8 Stunden", "3 Stunden", "90 Minuten", "30 Minuten"]),
+    ("ar", ["8 ساعات", "3 ساعات", "90 دقيقة", "30 دقيقة"]),
+])
+def test_an_offer_says_how_long_it_is_held_in_hours_or_minutes(app, language, expected):
+    with app.app_context(), force_locale(language):
+        assert [notify.hold_text(timedelta(minutes=minutes)) for minutes in HOLDS] == expected
+
+
+@pytest.mark.parametrize(("text", "count"), [
+    ("", 1),
+    ("a" * 160, 1),
+    ("a" * 161, 2),
+    ("a" * 306, 2),
+    ("a" * 307, 3),
+    ("Grüße, Ärztin, Straße " * 7, 1),  # umlauts and ß are in the GSM alphabet: 154 septets
+    ("€" * 80, 1),  # an extension character takes two septets
+    ("€" * 80 + "a", 2),
+    ("a" * 152 + "€" + "a" * 152, 3),  # 306 septets, but an escape pair is not split
+    ("ع" * 70, 1),
+    ("ع" * 71, 2),
+    ("ع" * 134, 2),
+    ("ع" * 135, 3),
+    ("a" * 69 + "\u202f", 1),  # one character outside GSM-7 makes the whole text UCS-2
+    ("a" * 70 + "\u202f", 2),
+    ("ç" * 70, 1),  # Ç is GSM-7, ç is not
+    ("😀" * 35, 1),  # outside the BMP: two UTF-16 code units each
+    ("😀" * 36, 2),
+    ("a" * 66 + "😀" + "a" * 66, 3),  # 134 code units, but a surrogate pair is not split
+])
+def test_segments_are_counted_as_gsm_and_ucs2_send_them(text, count):
+    assert segments(text) == count
