@@ -1,12 +1,12 @@
 """Booking and cancelling seats. The database settles every race (see ``Slot``)."""
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
 from ..models import Booking, BookingStatus, Slot
-from . import details as residents, notify, offers, seats, waitlist
+from . import details as residents, notify, offers, seats, states, waitlist
 from .errors import (
     AlreadyBooked, NotFound, SlotFull, SlotInPast, TooLateToCancel, TooManyBookings,
 )
@@ -86,14 +86,8 @@ def cancel(booking, *, now):
         return False
     if booking.status != BookingStatus.BOOKED or booking.slot.starts_at <= now:
         raise TooLateToCancel()
-    cancelled = db.session.execute(
-        update(Booking)
-        .where(Booking.id == booking.id, Booking.status == BookingStatus.BOOKED)
-        .values(status=BookingStatus.CANCELLED, cancelled_at=now, sequence=Booking.sequence + 1)
-        .execution_options(synchronize_session=False)
-    )
-    db.session.refresh(booking)
-    if cancelled.rowcount != 1:
+    if not states.advance(booking, BookingStatus.BOOKED, status=BookingStatus.CANCELLED,
+                          cancelled_at=now, sequence=Booking.sequence + 1):
         return False
     offers.withdraw_for_booking(booking, now)
     seats.release(booking.slot_id)

@@ -10,7 +10,7 @@ from babel.units import format_unit
 from flask_babel import force_locale, get_locale, gettext as _
 
 from ..extensions import db
-from ..i18n import local_when, sms_when
+from ..i18n import sms_when
 from ..models import BookingStatus, Message, MessageStatus, OfferKind, OptOut
 from ..urls import public_url
 from . import calendar, outbox, policy

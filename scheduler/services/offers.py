@@ -13,7 +13,7 @@ with ``FOR UPDATE SKIP LOCKED`` so two processes pick different people.
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import and_, exists, select, update
+from sqlalchemy import and_, exists, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
@@ -22,7 +22,7 @@ from ..models import (
     Booking, BookingStatus, Offer, OfferKind, OfferStatus, OptOut, Slot, WaitlistEntry,
     WaitlistStatus,
 )
-from . import notify, policy, seats
+from . import notify, policy, seats, states
 from .errors import NotFound, OfferGone
 
 
@@ -276,14 +276,7 @@ def start_hold(offer, now, restart=False):
 
 def _answer(offer, status, now):
     """Move a pending offer to ``status``; False if another request answered it first."""
-    answered = db.session.execute(
-        update(Offer)
-        .where(Offer.id == offer.id, Offer.status == OfferStatus.PENDING)
-        .values(status=status, answered_at=now)
-        .execution_options(synchronize_session=False)
-    ).rowcount == 1
-    db.session.refresh(offer)
-    return answered
+    return states.advance(offer, OfferStatus.PENDING, status=status, answered_at=now)
 
 
 def _pass_on(offer, now):

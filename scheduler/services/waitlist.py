@@ -2,12 +2,12 @@
 from datetime import date, time
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
 from ..models import EVERY_WEEKDAY, Offer, OfferStatus, WaitlistEntry, WaitlistStatus
-from . import details as residents, notify, offers
+from . import details as residents, notify, offers, states
 from .errors import AlreadyWaiting, InvalidInput, NotFound, TooManyBookings
 from .locks import transaction_lock
 
@@ -148,13 +148,7 @@ def lapse(now):
 
 
 def _end(entry, status, now):
-    ended = db.session.execute(
-        update(WaitlistEntry)
-        .where(WaitlistEntry.id == entry.id, WaitlistEntry.status == WaitlistStatus.WAITING)
-        .values(status=status, ended_at=now)
-        .execution_options(synchronize_session=False)
-    ).rowcount == 1
-    db.session.refresh(entry)
+    ended = states.advance(entry, WaitlistStatus.WAITING, status=status, ended_at=now)
     if ended and (offer := pending_offer(entry)) is not None:
         offers.withdraw(offer, now)
     return ended

@@ -9,6 +9,9 @@ from wtforms import (
 from wtforms.validators import Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from ..extensions import db
+from ..services.errors import DomainError, InvalidInput
+
 
 class BookingForm(FlaskForm):
     name = StringField(_l("Your name"), render_kw={"autocomplete": "name", "maxlength": 100})
@@ -24,6 +27,30 @@ class BookingForm(FlaskForm):
         _l("What is it about? (optional)"), render_kw={"rows": 3, "maxlength": 500}
     )
     notify_earlier = BooleanField(_l("Tell me by SMS if an earlier time becomes free"))
+
+
+def submit(form, action):
+    """Run ``action`` (a service call) for a valid submitted form: returns (result, error).
+
+    Field problems the service finds go next to their fields; other refusals come back as
+    ``error``; either way the transaction is rolled back.
+    """
+    if not form.validate_on_submit():
+        return None, None
+    try:
+        return action(), None
+    except InvalidInput as invalid:
+        db.session.rollback()
+        for field, message in invalid.fields.items():
+            getattr(form, field, form.name).errors.append(message)
+    except DomainError as refused:
+        db.session.rollback()
+        return None, refused.message
+    return None, None
+
+
+def status_for(form, error):
+    return 422 if form.errors else 409 if error else 200
 
 
 class ConfirmForm(FlaskForm):

@@ -7,10 +7,10 @@ from flask_babel import get_locale
 
 from .. import clock
 from ..i18n import prefer_locale
-from ..extensions import db, limiter
+from ..extensions import limiter
 from ..services import booking as bookings, calendar, offers, slots
-from ..services.errors import DomainError, InvalidInput
-from .forms import BookingForm, ConfirmForm
+from ..services.errors import DomainError
+from .forms import BookingForm, ConfirmForm, status_for, submit
 from .outbox import commit_and_send
 
 bp = Blueprint("public", __name__)
@@ -43,32 +43,20 @@ def book(slug, slot_id):
     office = slots.office_by_slug(slug)
     slot = slots.slot_of(office, slot_id)
     form = BookingForm()
-    error = None
     try:
         bookings.check_bookable(slot, clock.now())
     except DomainError as refused:
         return render_template("book.html", office=office, slot=slot, form=None,
                                error=refused.message), refused.status
-    if form.validate_on_submit():
-        try:
-            booking = bookings.book(
-                slot.id, name=form.name.data, phone=form.phone.data, locale=str(get_locale()),
-                email=form.email.data, topic=form.topic.data,
-                notify_earlier=form.notify_earlier.data, now=clock.now(),
-            )
-        except InvalidInput as invalid:
-            db.session.rollback()
-            for field, message in invalid.fields.items():
-                getattr(form, field, form.name).errors.append(message)
-        except DomainError as refused:
-            db.session.rollback()
-            error = refused.message
-        else:
-            commit_and_send()
-            return redirect(url_for(".confirmation", token=booking.token), code=303)
-    return render_template("book.html", office=office, slot=slot, form=form, error=error), (
-        422 if form.errors else 409 if error else 200
-    )
+    booking, error = submit(form, lambda: bookings.book(
+        slot.id, name=form.name.data, phone=form.phone.data, locale=str(get_locale()),
+        email=form.email.data, topic=form.topic.data, notify_earlier=form.notify_earlier.data,
+        now=clock.now(),
+    ))
+    if booking is not None:
+        commit_and_send()
+        return redirect(url_for(".confirmation", token=booking.token), code=303)
+    return render_template("book.html", office=office, slot=slot, form=form, error=error), status_for(form, error)
 
 
 def resident_booking(token):

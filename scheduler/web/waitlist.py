@@ -6,8 +6,8 @@ from .. import clock
 from ..extensions import db, limiter
 from ..i18n import prefer_locale
 from ..services import offers, slots, waitlist
-from ..services.errors import DomainError, InvalidInput
-from .forms import ConfirmForm, WaitlistForm
+from ..services.errors import DomainError
+from .forms import ConfirmForm, WaitlistForm, status_for, submit
 from .outbox import commit_and_send
 from .public import booking_rate_limit
 
@@ -19,28 +19,15 @@ bp = Blueprint("waitlist", __name__)
 def join(slug):
     office = slots.office_by_slug(slug)
     form = WaitlistForm()
-    error = None
-    if form.validate_on_submit():
-        try:
-            entry = waitlist.join(
-                office, name=form.name.data, phone=form.phone.data, locale=str(get_locale()),
-                weekdays=form.weekdays.data, earliest=form.earliest.data,
-                latest=form.latest.data, before=form.before.data, topic=form.topic.data,
-                now=clock.now(),
-            )
-        except InvalidInput as invalid:
-            db.session.rollback()
-            for field, message in invalid.fields.items():
-                getattr(form, field, form.name).errors.append(message)
-        except DomainError as refused:
-            db.session.rollback()
-            error = refused.message
-        else:
-            commit_and_send()
-            return redirect(url_for(".entry", token=entry.token), code=303)
-    return render_template("waitlist_join.html", office=office, form=form, error=error), (
-        422 if form.errors else 409 if error else 200
-    )
+    entry, error = submit(form, lambda: waitlist.join(
+        office, name=form.name.data, phone=form.phone.data, locale=str(get_locale()),
+        weekdays=form.weekdays.data, earliest=form.earliest.data, latest=form.latest.data,
+        before=form.before.data, topic=form.topic.data, now=clock.now(),
+    ))
+    if entry is not None:
+        commit_and_send()
+        return redirect(url_for(".entry", token=entry.token), code=303)
+    return render_template("waitlist_join.html", office=office, form=form, error=error), status_for(form, error)
 
 
 def resident_entry(token):
@@ -82,27 +69,17 @@ def offer(token):
                            open=offers.is_open(offer, clock.now()))
 
 
-@bp.post("/a/<token>/accept")
-def accept(token):
+@bp.post("/a/<token>/<any(accept, decline):answer>")
+def answer(token, answer):
+    """Accepting leads to the appointment; declining back to the offer, which says so."""
     offer = resident_offer(token)
     try:
-        booking = offers.accept(offer, clock.now())
+        booking = (offers.accept if answer == "accept" else offers.decline)(offer, clock.now())
     except DomainError as refused:
         db.session.rollback()
         return render_template("offer.html", offer=offer, form=None, open=False,
                                error=refused.message), refused.status
     commit_and_send()
-    return redirect(url_for("public.manage", token=booking.token), code=303)
-
-
-@bp.post("/a/<token>/decline")
-def decline(token):
-    offer = resident_offer(token)
-    try:
-        offers.decline(offer, clock.now())
-    except DomainError as refused:
-        db.session.rollback()
-        return render_template("offer.html", offer=offer, form=None, open=False,
-                               error=refused.message), refused.status
-    commit_and_send()
+    if answer == "accept":
+        return redirect(url_for("public.manage", token=booking.token), code=303)
     return redirect(url_for(".offer", token=token), code=303)
