@@ -51,6 +51,9 @@ DEFAULTS = {
     "OUTBOX_STALE_MINUTES": 10,
     # The scheduler's leadership lease on SQLite (PostgreSQL holds an advisory lock instead).
     "SCHEDULER_LEASE_SECONDS": 60,
+    # How often the scheduler renews its leadership and writes its heartbeat; a standby
+    # checks this often whether it can take over.
+    "SCHEDULER_HEARTBEAT_SECONDS": 10,
     # E-mail to residents who give an address. No SMTP_HOST: e-mails are logged, not sent.
     "SMTP_HOST": "",
     "SMTP_PORT": 25,

@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
+from flask import current_app
 from sqlalchemy import select, text, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
@@ -24,7 +25,6 @@ from .services.locks import lock_key
 log = logging.getLogger(__name__)
 
 LEASE = "scheduler"
-HEARTBEAT_SECONDS = 10
 
 # (job, seconds between runs). Every job is safe to run late, twice, or beside another
 # process, so the settings below only keep the loop calm, never correct.
@@ -135,7 +135,8 @@ def scheduler_health(now):
     lease = db.session.scalar(select(SchedulerLease).where(SchedulerLease.name == LEASE))
     if lease is None:
         return {"status": "never_run"}
-    late = now - lease.heartbeat_at > timedelta(seconds=3 * HEARTBEAT_SECONDS)
+    heartbeat_seconds = current_app.config["SCHEDULER_HEARTBEAT_SECONDS"]
+    late = now - lease.heartbeat_at > timedelta(seconds=3 * heartbeat_seconds)
     return {"status": "stopped" if late else "running", "holder": lease.holder,
             "heartbeat_at": lease.heartbeat_at.isoformat()}
 
@@ -178,7 +179,7 @@ class SchedulerProcess:
             if not self.step() and not announced:
                 log.info("another scheduler is active; %s waits to take over", self.holder)
                 announced = True
-            stop_event.wait(HEARTBEAT_SECONDS)
+            stop_event.wait(self.app.config["SCHEDULER_HEARTBEAT_SECONDS"])
         self.stop()
 
     def stop(self):

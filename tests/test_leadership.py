@@ -69,7 +69,7 @@ def test_healthz_reports_the_schedulers_heartbeat(app, client, clock):
         leadership.heartbeat(process.holder, clock.now, 60)
     health = client.get("/healthz").json["scheduler"]
     assert health["status"] == "running" and health["holder"] == process.holder
-    clock.advance(seconds=3 * leadership.HEARTBEAT_SECONDS + 1)
+    clock.advance(seconds=3 * app.config["SCHEDULER_HEARTBEAT_SECONDS"] + 1)
     assert client.get("/healthz").json["scheduler"]["status"] == "stopped"
     with app.app_context():
         process.leadership.release()

@@ -4,8 +4,10 @@ Real processes (``flask scheduler tick``) run side by side against the test data
 second scheduler started by mistake, or a manual tick during the loop, would.
 """
 import os
+import signal
 import subprocess
 import sys
+import threading
 from datetime import timedelta
 
 from sqlalchemy import func, select, update
@@ -73,3 +75,49 @@ def test_two_schedulers_make_each_offer_and_send_each_sms_exactly_once(app, data
 
     logged = sum(err.count("SMS to +49") for _, err in outputs)
     assert logged == len(messages)  # each SMS handed to the backend once, by one process
+
+
+def scheduler_run(uri):
+    env = {
+        **os.environ, "SQLALCHEMY_DATABASE_URI": uri, "SECRET_KEY": "test", "SMS_BACKEND": "console",
+        "LOG_LEVEL": "INFO", "SCHEDULER_HEARTBEAT_SECONDS": "1", "PYTHONUNBUFFERED": "1",
+    }
+    return subprocess.Popen(
+        [sys.executable, "-m", "flask", "--app", "wsgi", "scheduler", "run"],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+
+
+def wait_for(process, words, timeout=60):
+    """Read the process's output until a line has ``words``: waiting on it, not sleeping."""
+    lines = []
+    reader = threading.Thread(target=lambda: lines.extend(_until(process, words)), daemon=True)
+    reader.start()
+    reader.join(timeout)
+    assert any(words in line for line in lines), "".join(lines)
+
+
+def _until(process, words):
+    for line in process.stdout:
+        yield line
+        if words in line:
+            return
+
+
+def test_scheduler_run_stands_by_and_takes_over_when_the_leader_stops(database_uri):
+    leader = scheduler_run(database_uri)
+    standby = None
+    try:
+        wait_for(leader, "leads; starting the jobs")
+        standby = scheduler_run(database_uri)
+        wait_for(standby, "another scheduler is active")
+        leader.send_signal(signal.SIGTERM)
+        assert leader.wait(timeout=60) == 0
+        wait_for(standby, "leads; starting the jobs")
+    finally:
+        for process in (leader, standby):
+            if process is not None:
+                if process.poll() is None:
+                    process.kill()
+                process.wait()
+                process.stdout.close()
