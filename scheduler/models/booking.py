@@ -37,6 +37,12 @@ class Booking(db.Model):
             postgresql_where=text("status = 'booked'"),
         ),
         Index("ix_booking_phone_status", "phone", "status"),
+        # The queue of residents who asked for an earlier time, in order (offers.next_move_up).
+        Index(
+            "ix_booking_move_up_queue", "office_id", "requested_at", "id",
+            sqlite_where=text("status = 'booked' AND notify_earlier IS 1"),
+            postgresql_where=text("status = 'booked' AND notify_earlier IS TRUE"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

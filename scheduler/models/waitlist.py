@@ -34,6 +34,12 @@ class WaitlistEntry(db.Model):
         ),
         # The queue, in order: matching walks it from the front.
         Index("ix_waitlist_queue", "office_id", "status", "requested_at", "id"),
+        # Waits with a last day, for waitlist.lapse.
+        Index(
+            "ix_waitlist_last_day", "last_day",
+            sqlite_where=text("status = 'waiting' AND last_day IS NOT NULL"),
+            postgresql_where=text("status = 'waiting' AND last_day IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

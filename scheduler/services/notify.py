@@ -43,7 +43,7 @@ def booking_cancelled(booking, now):
     queue_calendar_email(booking, now, body)
 
 
-def booking_reminder(booking, lead_hours, now):
+def booking_reminder(booking, lead_hours, now, opted_out=None):
     """Once per booking and lead time, whichever process gets there first (``dedupe_key``)."""
     office = booking.office
     with force_locale(booking.locale):
@@ -57,7 +57,7 @@ def booking_reminder(booking, lead_hours, now):
     return queue_sms(
         booking.phone, booking.locale, "reminder", body, booking=booking,
         due_at=policy.sending_time(now, office), valid_until=booking.slot.starts_at,
-        dedupe_key=f"reminder:{booking.id}:{lead_hours}",
+        dedupe_key=f"reminder:{booking.id}:{lead_hours}", opted_out=opted_out,
     )
 
 
@@ -94,7 +94,9 @@ def offer_made(offer, hold, due_at):
                 **values,
             )
     # valid_until is set when the message is sent and the hold begins (see outbox.reason_to_skip).
+    # next_waiting and next_move_up pass over numbers that opted out: no need to look again.
     return queue_sms(offer.phone, offer.locale, "offer", body, offer=offer, due_at=due_at,
+                     opted_out=False,
                      valid_until=offer.slot.starts_at)
 
 
@@ -107,7 +109,7 @@ def hold_text(hold):
 
 
 def queue_sms(phone, locale, kind, body, *, booking=None, offer=None, due_at=None,
-              valid_until=None, dedupe_key=None):
+              valid_until=None, dedupe_key=None, opted_out=None):
     """Write an SMS to the outbox. To a number that replied STOP it is kept, as skipped."""
     message = Message(
         channel="sms", to=phone, kind=kind, locale=locale, body=plain_spaces(body), booking=booking,
@@ -120,7 +122,9 @@ def queue_sms(phone, locale, kind, body, *, booking=None, offer=None, due_at=Non
         # a longer PUBLIC_BASE_URL or office name can still push one over. Sent anyway.
         log.warning("SMS %s to %s takes %d parts: shorten PUBLIC_BASE_URL or the office name",
                     kind, phone, segments(message.body))
-    if db.session.get(OptOut, phone) is not None:
+    if opted_out is None:
+        opted_out = db.session.get(OptOut, phone) is not None
+    if opted_out:
         message.status, message.error = MessageStatus.SKIPPED, "opted out (STOP)"
     db.session.add(message)
     outbox.track(message)

@@ -19,7 +19,7 @@ from sqlalchemy.orm import aliased
 
 from ..extensions import db
 from ..models import (
-    Booking, BookingStatus, Offer, OfferKind, OfferStatus, OptOut, Slot, WaitlistEntry,
+    Booking, BookingStatus, Offer, OfferKind, OfferStatus, Office, OptOut, Slot, WaitlistEntry,
     WaitlistStatus,
 )
 from . import notify, policy, seats, states
@@ -40,17 +40,27 @@ def fill_office(office_id, now):
 
 def slots_to_fill(now, office_ids=None):
     """Slots with a free seat, far enough ahead to offer, at offices where someone waits."""
-    waiting = select(WaitlistEntry.office_id).where(WaitlistEntry.status == WaitlistStatus.WAITING)
-    moving = select(Booking.office_id).where(
-        Booking.status == BookingStatus.BOOKED, Booking.notify_earlier.is_(True)
+    # "Does anyone wait at this office?" as the first row of each queue, so that it is one
+    # index probe per office (ix_waitlist_queue, ix_booking_move_up_queue), not a scan.
+    first_waiting = (
+        select(WaitlistEntry.id)
+        .where(WaitlistEntry.office_id == Office.id, WaitlistEntry.status == WaitlistStatus.WAITING)
+        .order_by(WaitlistEntry.requested_at, WaitlistEntry.id).limit(1).scalar_subquery()
     )
+    first_moving = (
+        select(Booking.id)
+        .where(Booking.office_id == Office.id, Booking.status == BookingStatus.BOOKED,
+               Booking.notify_earlier.is_(True))
+        .order_by(Booking.requested_at, Booking.id).limit(1).scalar_subquery()
+    )
+    offices = select(Office.id).where(first_waiting.is_not(None) | first_moving.is_not(None))
     query = (
         select(Slot.id)
         .where(
             Slot.seats_taken < Slot.seats,
             Slot.starts_at > now + policy.closest_offer_lead(),
             Slot.starts_at <= now + timedelta(days=current_app.config["SLOT_HORIZON_DAYS"] + 1),
-            Slot.office_id.in_(waiting.union(moving)),
+            Slot.office_id.in_(offices),
         )
         .order_by(Slot.starts_at, Slot.id)
     )
@@ -90,6 +100,13 @@ def offer_seat(slot_id, now):
     return offer
 
 
+# Aliases built once: aliased() makes a new table alias with a proxy for every column each
+# time it is called, which costs more than the query that uses it.
+_pending = aliased(Offer, name="pending_offer")
+_asked = aliased(Offer, name="asked_offer")
+_held = aliased(Slot, name="held_slot")
+
+
 def _not_reachable(phone_column):
     return exists().where(OptOut.phone == phone_column)
 
@@ -100,8 +117,7 @@ def next_waiting(slot, now):
     start = slot.starts_at.astimezone(office.tz)
     end = slot.ends_at.astimezone(office.tz)
     end_minute = end.hour * 60 + end.minute if end.date() == start.date() else 24 * 60
-    pending = aliased(Offer)
-    asked = aliased(Offer)
+    pending, asked = _pending, _asked
     query = (
         select(WaitlistEntry)
         .where(
@@ -127,9 +143,7 @@ def next_waiting(slot, now):
 
 def next_move_up(slot):
     """The first booked resident who asked for an earlier time and has a later one."""
-    pending = aliased(Offer)
-    asked = aliased(Offer)
-    held = aliased(Slot)
+    pending, asked, held = _pending, _asked, _held
     query = (
         select(Booking)
         .join(held, held.id == Booking.slot_id)

@@ -6,10 +6,11 @@ sent, or back to queued with a backoff after a transient failure, or to failed o
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import inspect, select
+from sqlalchemy import inspect, select, update
+from sqlalchemy.orm import selectinload
 
 from ..extensions import db
-from ..models import Message, MessageStatus, OptOut
+from ..models import Message, MessageStatus, Offer, OptOut
 from . import offers
 
 
@@ -49,24 +50,36 @@ def claim_due(now, limit=100, message_ids=None):
         .order_by(Message.due_at, Message.id)
         .limit(limit)
         .with_for_update(skip_locked=True)
+        .options(selectinload(Message.offer).selectinload(Offer.slot))
     )
     if message_ids is not None:
         query = query.where(Message.id.in_(message_ids))
+    messages = db.session.scalars(query).all()
+    phones = {message.to for message in messages if message.channel == "sms"}
+    opted_out = set(db.session.scalars(
+        select(OptOut.phone).where(OptOut.phone.in_(phones))
+    )) if phones else set()
     claimed = []
-    for message in db.session.scalars(query).all():
-        reason = reason_to_skip(message, now)
+    for message in messages:
+        reason = reason_to_skip(message, now, opted_out)
         if reason:
             message.status, message.error = MessageStatus.SKIPPED, reason
             continue
-        message.status = MessageStatus.SENDING
-        message.attempts += 1
-        message.claimed_at = now
         claimed.append(message.id)
+    if claimed:
+        db.session.execute(
+            update(Message).where(Message.id.in_(claimed))
+            .values(status=MessageStatus.SENDING, attempts=Message.attempts + 1, claimed_at=now)
+            .execution_options(synchronize_session=False)
+        )
     return claimed
 
 
-def reason_to_skip(message, now):
-    if message.channel == "sms" and db.session.get(OptOut, message.to) is not None:
+def reason_to_skip(message, now, opted_out=None):
+    if message.channel == "sms" and (
+        message.to in opted_out if opted_out is not None
+        else db.session.get(OptOut, message.to) is not None
+    ):
         if message.offer is not None and message.offer.sent_at is None:
             offers.withdraw(message.offer, now)  # nobody will hear of it: the seat goes on
         return "opted out (STOP)"
@@ -81,11 +94,11 @@ def reason_to_skip(message, now):
 
 
 def record_sent(message_id, provider_id, now):
-    message = db.session.get(Message, message_id)
-    message.status = MessageStatus.SENT
-    message.provider_id = provider_id
-    message.sent_at = now
-    message.error = None
+    db.session.execute(
+        update(Message).where(Message.id == message_id)
+        .values(status=MessageStatus.SENT, provider_id=provider_id, sent_at=now, error=None)
+        .execution_options(synchronize_session="fetch")
+    )
 
 
 def record_failure(message_id, error, now, permanent=False):

@@ -27,6 +27,10 @@ def materialise(now, horizon_days=None, office_ids=None):
         today = now.astimezone(office.tz).date()
         days = [today + timedelta(days=n) for n in range(horizon_days + 1)]
         rows = [slot for slot in planned_slots(office, days) if slot["starts_at"] > now]
+        existing = set(db.session.scalars(
+            select(Slot.starts_at).where(Slot.office_id == office.id, Slot.starts_at > now)
+        ))
+        rows = [row for row in rows if row["starts_at"] not in existing]
         if rows:
             created += len(db.session.scalars(
                 _insert()(Slot).values(rows)

@@ -2,11 +2,11 @@
 from datetime import date, time
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
-from ..models import EVERY_WEEKDAY, Offer, OfferStatus, WaitlistEntry, WaitlistStatus
+from ..models import EVERY_WEEKDAY, Offer, OfferStatus, Office, WaitlistEntry, WaitlistStatus
 from . import details as residents, notify, offers, states
 from .errors import AlreadyWaiting, InvalidInput, NotFound, TooManyBookings
 from .locks import transaction_lock
@@ -136,14 +136,22 @@ def end_wait(office_id, phone, now, booking):
 def lapse(now):
     """End the waits whose last acceptable day has passed. Returns how many."""
     ended = 0
-    for entry in db.session.scalars(
-        select(WaitlistEntry).where(
-            WaitlistEntry.status == WaitlistStatus.WAITING, WaitlistEntry.last_day.is_not(None),
-            WaitlistEntry.last_day < now.date(),
-        ).with_for_update(skip_locked=True)
-    ).all():
-        if entry.last_day < now.astimezone(entry.office.tz).date():
-            ended += _end(entry, WaitlistStatus.LAPSED, now)
+    for office in db.session.scalars(select(Office)).all():
+        ids = db.session.scalars(
+            update(WaitlistEntry)
+            .where(WaitlistEntry.office_id == office.id,
+                   WaitlistEntry.status == WaitlistStatus.WAITING,
+                   WaitlistEntry.last_day < now.astimezone(office.tz).date())
+            .values(status=WaitlistStatus.LAPSED, ended_at=now)
+            .returning(WaitlistEntry.id)
+        ).all()
+        ended += len(ids)
+        if ids:  # a seat on offer to someone whose wait ended goes to the next person
+            for offer in db.session.scalars(
+                select(Offer).where(Offer.waitlist_entry_id.in_(ids),
+                                    Offer.status == OfferStatus.PENDING)
+            ).all():
+                offers.withdraw(offer, now)
     return ended
 
 
