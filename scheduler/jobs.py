@@ -95,7 +95,11 @@ def recover_outbox(now=None):
     now = now or clock.now()
     recovered = 0
     for message in outbox.stale(now):
-        provider_id = backend_for(message).lookup(message, message.claimed_at)
+        try:
+            provider_id = backend_for(message).lookup(message, message.claimed_at)
+        except Exception as error:  # the provider cannot tell now: ask again next time
+            log.warning("looking up message %s failed: %s", message.id, error)
+            continue
         if provider_id:
             outbox.record_sent(message.id, provider_id, message.claimed_at)
         else:

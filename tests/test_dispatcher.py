@@ -212,6 +212,8 @@ def test_a_dispatcher_killed_after_twilio_took_the_message_does_not_send_it_agai
     assert jobs.recover_outbox() == 0 and jobs.dispatch_outbox() == 0
 
     clock.advance(minutes=app.config["OUTBOX_STALE_MINUTES"] + 1)
+    twilio_http.fail_next_lookup(503)  # Twilio cannot tell now: the message waits, unsent
+    assert jobs.recover_outbox() == 0 and jobs.dispatch_outbox() == 0
     assert jobs.recover_outbox() == 1
     assert jobs.dispatch_outbox() == 0
 
@@ -220,7 +222,7 @@ def test_a_dispatcher_killed_after_twilio_took_the_message_does_not_send_it_agai
     assert message.provider_id == twilio_http.accepted[0]["sid"]
     assert message.sent_at == claimed_at
     assert len(twilio_http.posts) == 1
-    assert [r["method"] for r in twilio_http.requests] == ["POST", "GET"]
+    assert [r["method"] for r in twilio_http.requests] == ["POST", "GET", "GET"]
 
 
 @pytest.mark.parametrize("twilio_http", [DiesBeforeTwilioGotIt], indirect=True)

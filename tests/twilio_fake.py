@@ -40,6 +40,11 @@ class FakeTwilioHttp(HttpClient):
         self.failures = []
         self.clock = clock or (lambda: datetime.now(UTC))
 
+    lookup_failures = ()
+
+    def fail_next_lookup(self, *statuses):
+        self.lookup_failures = list(statuses)
+
     def fail_next(self, *failures):
         self.failures.extend(failures)
 
@@ -52,6 +57,8 @@ class FakeTwilioHttp(HttpClient):
         self.requests.append({"method": method, "uri": uri, "params": dict(params or {}),
                               "data": dict(data or {}), "auth": auth})
         if method == "GET":
+            if self.lookup_failures:
+                return self.error_response(self.lookup_failures.pop(0))
             return self.list_page(uri, params or {})
         status = self.status
         if self.failures:
