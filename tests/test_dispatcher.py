@@ -13,23 +13,13 @@ from scheduler.services import booking, waitlist
 from scheduler.sms import MAX_VALIDITY_SECONDS
 
 from . import factories
-from .twilio_fake import (
+from .twilio_fake import (  # noqa: F401  (twilio_http, config_overrides: fixtures)
+    config_overrides, twilio_http,
     MESSAGES_URI, DiesAfterTwilioTookIt, DiesBeforeTwilioGotIt, FakeTwilioHttp, Killed,
     TimesOutAfterTwilioTookIt, twilio_config,
 )
 
 AMINA, OLENA = "+4915111111111", "+4915122222222"
-
-
-@pytest.fixture
-def twilio_http(request, clock):
-    """A fake Twilio; ``parametrize("twilio_http", [Class], indirect=True)`` picks another."""
-    return getattr(request, "param", FakeTwilioHttp)(clock=clock)
-
-
-@pytest.fixture
-def config_overrides(twilio_http):
-    return twilio_config(twilio_http)
 
 
 @pytest.fixture

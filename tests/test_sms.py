@@ -10,20 +10,8 @@ from scheduler.models import Booking, Message, MessageStatus
 
 from . import factories
 from .conftest import base_config
-from .twilio_fake import FakeTwilioHttp
+from .twilio_fake import ACCOUNT, config_overrides, twilio_http  # noqa: F401  (fixtures)
 
-ACCOUNT = "AC" + "1" * 32
-
-
-@pytest.fixture
-def twilio_http():
-    return FakeTwilioHttp()
-
-
-@pytest.fixture
-def config_overrides(twilio_http):
-    return {"SMS_BACKEND": "twilio", "TWILIO_ACCOUNT_SID": ACCOUNT, "TWILIO_AUTH_TOKEN": "secret",
-            "TWILIO_FROM": "+4923150000000", "TWILIO_HTTP_CLIENT": twilio_http}
 
 
 @pytest.fixture

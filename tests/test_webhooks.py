@@ -17,7 +17,8 @@ from scheduler.services import booking, waitlist
 
 from . import factories
 from .conftest import base_config
-from .twilio_fake import (
+from .twilio_fake import (  # noqa: F401  (twilio_http, config_overrides: fixtures)
+    config_overrides, twilio_http,
     ACCOUNT, SENDER, TOKEN, DiesAfterTwilioTookIt, FakeTwilioHttp, Killed,
     TimesOutAfterTwilioTookIt, twilio_config,
 )
@@ -25,16 +26,6 @@ from .twilio_fake import (
 PUBLIC = "https://termine.example.org"
 AMINA, OLENA, JONAS = "+4915111111111", "+4915122222222", "+4915133333333"
 _sids = count(1)
-
-
-@pytest.fixture
-def twilio_http(request, clock):
-    return getattr(request, "param", FakeTwilioHttp)(clock=clock)
-
-
-@pytest.fixture
-def config_overrides(twilio_http):
-    return twilio_config(twilio_http)
 
 
 def signed(client, path, params, token=TOKEN, url=None, **kwargs):

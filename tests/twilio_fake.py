@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from email.utils import format_datetime
 from urllib.parse import urlsplit
 
+import pytest
 import requests
 from twilio.http import HttpClient
 from twilio.http.response import Response
@@ -18,6 +19,19 @@ ACCOUNT = "AC" + "1" * 32
 TOKEN = "secret"
 SENDER = "+4923150000000"
 MESSAGES_URI = f"https://api.twilio.com/2010-04-01/Accounts/{ACCOUNT}/Messages.json"
+
+
+@pytest.fixture
+def twilio_http(request, clock):
+    """A fake Twilio; ``parametrize("twilio_http", [Class], indirect=True)`` picks another.
+
+    Import it with ``config_overrides`` into a test module to run its app against Twilio."""
+    return getattr(request, "param", FakeTwilioHttp)(clock=clock)
+
+
+@pytest.fixture
+def config_overrides(twilio_http):
+    return twilio_config(twilio_http)
 
 
 def twilio_config(http_client):
