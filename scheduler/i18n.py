@@ -24,12 +24,14 @@ def select_locale():
     return request.accept_languages.best_match(supported) or supported[0]
 
 
-def prefer_locale(code):
-    """Speak ``code`` unless this browser chose a language: the booking's own, on its pages.
+def in_their_language(record):
+    """Speak the language of ``record`` (a booking, wait or offer: what its link opens)
+    unless this browser chose one; returns ``record``.
 
     Call before anything is translated in the request (Flask-Babel keeps the first answer).
     """
-    g.resident_locale = code
+    g.resident_locale = record.locale
+    return record
 
 
 def language_choices():

@@ -44,26 +44,29 @@ def holder_name():
 
 
 class PostgresLeadership:
-    def __init__(self, engine):
+    def __init__(self, engine, holder, seconds):
         self.engine = engine
+        self.holder = holder
+        self.seconds = seconds
         self.connection = None
 
     def acquire(self, now):
-        """Take the advisory lock, or keep it; False while another process holds it."""
+        """Take the advisory lock, or keep it, and beat; False while another process holds it."""
         if self.connection is not None:
             try:
                 self.connection.execute(text("SELECT 1"))
-                return True
             except SQLAlchemyError:
                 self.release()  # our connection died, and with it the lock
-        connection = self.engine.connect()
-        got = connection.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": lock_key(LEASE)}).scalar()
-        connection.commit()
-        if got:
+        if self.connection is None:
+            connection = self.engine.connect()
+            got = connection.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": lock_key(LEASE)}).scalar()
+            connection.commit()
+            if not got:
+                connection.close()
+                return False
             self.connection = connection
-        else:
-            connection.close()
-        return bool(got)
+        heartbeat(self.holder, now, self.seconds)
+        return True
 
     def release(self):
         if self.connection is not None:
@@ -115,12 +118,12 @@ class LeaseLeadership:
 def leadership_for(holder, lease_seconds):
     """The database's kind of lock. Call inside an application context."""
     if db.engine.dialect.name == "postgresql":
-        return PostgresLeadership(db.engine)
+        return PostgresLeadership(db.engine, holder, lease_seconds)
     return LeaseLeadership(holder, lease_seconds)
 
 
 def heartbeat(holder, now, seconds):
-    """The leader's sign of life, for /healthz (on SQLite it is also the lease)."""
+    """The PostgreSQL leader's sign of life, for /healthz (on SQLite the lease is that)."""
     expires = now + timedelta(seconds=seconds)
     updated = db.session.execute(
         update(SchedulerLease).where(SchedulerLease.name == LEASE)
@@ -158,9 +161,7 @@ class SchedulerProcess:
         with self.app.app_context():
             now = clock.now()
             try:
-                leading = self.leadership.acquire(now)
-                if leading:
-                    heartbeat(self.holder, now, self.lease_seconds)
+                leading = self.leadership.acquire(now)  # the lease is the heartbeat on SQLite
             except SQLAlchemyError:
                 log.exception("the database is unreachable; stepping down")
                 db.session.rollback()

@@ -107,8 +107,16 @@ _asked = aliased(Offer, name="asked_offer")
 _held = aliased(Slot, name="held_slot")
 
 
-def _not_reachable(phone_column):
-    return exists().where(OptOut.phone == phone_column)
+def _free_to_ask(pending_owner, asked_owner, resident, slot, *pending_filter):
+    """Who may be offered ``slot``: no open offer now, never offered this slot before, and
+    reachable (no STOP). ``resident`` is WaitlistEntry or Booking; the owners are the columns
+    of the two Offer aliases that point at it."""
+    return (
+        ~exists().where(and_(pending_owner == resident.id,
+                             _pending.status == OfferStatus.PENDING, *pending_filter)),
+        ~exists().where(and_(asked_owner == resident.id, _asked.slot_id == slot.id)),
+        ~exists().where(OptOut.phone == resident.phone),
+    )
 
 
 def next_waiting(slot, now):
@@ -117,7 +125,6 @@ def next_waiting(slot, now):
     start = slot.starts_at.astimezone(office.tz)
     end = slot.ends_at.astimezone(office.tz)
     end_minute = end.hour * 60 + end.minute if end.date() == start.date() else 24 * 60
-    pending, asked = _pending, _asked
     query = (
         select(WaitlistEntry)
         .where(
@@ -128,11 +135,7 @@ def next_waiting(slot, now):
             | (WaitlistEntry.earliest_minute <= start.hour * 60 + start.minute),
             (WaitlistEntry.latest_minute.is_(None)) | (WaitlistEntry.latest_minute >= end_minute),
             (WaitlistEntry.last_day.is_(None)) | (WaitlistEntry.last_day >= start.date()),
-            ~exists().where(and_(pending.waitlist_entry_id == WaitlistEntry.id,
-                                 pending.status == OfferStatus.PENDING)),
-            ~exists().where(and_(asked.waitlist_entry_id == WaitlistEntry.id,
-                                 asked.slot_id == slot.id)),
-            ~_not_reachable(WaitlistEntry.phone),
+            *_free_to_ask(_pending.waitlist_entry_id, _asked.waitlist_entry_id, WaitlistEntry, slot),
         )
         .order_by(WaitlistEntry.requested_at, WaitlistEntry.id)
         .limit(1)
@@ -143,20 +146,16 @@ def next_waiting(slot, now):
 
 def next_move_up(slot):
     """The first booked resident who asked for an earlier time and has a later one."""
-    pending, asked, held = _pending, _asked, _held
     query = (
         select(Booking)
-        .join(held, held.id == Booking.slot_id)
+        .join(_held, _held.id == Booking.slot_id)
         .where(
             Booking.office_id == slot.office_id,
             Booking.status == BookingStatus.BOOKED,
             Booking.notify_earlier.is_(True),
-            held.starts_at > slot.starts_at,
-            ~exists().where(and_(pending.booking_id == Booking.id,
-                                 pending.kind == OfferKind.MOVE_UP,
-                                 pending.status == OfferStatus.PENDING)),
-            ~exists().where(and_(asked.booking_id == Booking.id, asked.slot_id == slot.id)),
-            ~_not_reachable(Booking.phone),
+            _held.starts_at > slot.starts_at,
+            *_free_to_ask(_pending.booking_id, _asked.booking_id, Booking, slot,
+                          _pending.kind == OfferKind.MOVE_UP),
         )
         .order_by(Booking.requested_at, Booking.id)
         .limit(1)

@@ -6,7 +6,7 @@ from flask import Blueprint, current_app, redirect, render_template, request, ur
 from flask_babel import get_locale
 
 from .. import clock
-from ..i18n import prefer_locale
+from ..i18n import in_their_language
 from ..extensions import limiter
 from ..services import booking as bookings, calendar, offers, slots
 from ..services.errors import DomainError
@@ -61,9 +61,7 @@ def book(slug, slot_id):
 
 def resident_booking(token):
     """The booking behind a manage link; its pages speak the language it was booked in."""
-    booking = bookings.by_token(token)
-    prefer_locale(booking.locale)
-    return booking
+    return in_their_language(bookings.by_token(token))
 
 
 @bp.get("/b/<token>/booked")

@@ -4,7 +4,7 @@ from flask_babel import get_locale
 
 from .. import clock
 from ..extensions import db, limiter
-from ..i18n import prefer_locale
+from ..i18n import in_their_language
 from ..services import offers, slots, waitlist
 from ..services.errors import DomainError
 from .forms import ConfirmForm, WaitlistForm, status_for, submit
@@ -30,16 +30,10 @@ def join(slug):
     return render_template("waitlist_join.html", office=office, form=form, error=error), status_for(form, error)
 
 
-def resident_entry(token):
-    entry = waitlist.by_token(token)
-    prefer_locale(entry.locale)
-    return entry
-
-
 @bp.get("/w/<token>")
 def entry(token):
     """Only shows: link previews and mail scanners open links and must never act."""
-    entry = resident_entry(token)
+    entry = in_their_language(waitlist.by_token(token))
     waiting = entry.status == "waiting"
     return render_template(
         "waitlist_entry.html", entry=entry, form=ConfirmForm(),
@@ -50,21 +44,15 @@ def entry(token):
 
 @bp.post("/w/<token>/leave")
 def leave(token):
-    entry = resident_entry(token)
+    entry = in_their_language(waitlist.by_token(token))
     waitlist.leave(entry, clock.now())
     commit_and_send()
     return redirect(url_for(".entry", token=token), code=303)
 
 
-def resident_offer(token):
-    offer = offers.by_token(token)
-    prefer_locale(offer.locale)
-    return offer
-
-
 @bp.get("/a/<token>")
 def offer(token):
-    offer = resident_offer(token)
+    offer = in_their_language(offers.by_token(token))
     return render_template("offer.html", offer=offer, form=ConfirmForm(),
                            open=offers.is_open(offer, clock.now()))
 
@@ -72,7 +60,7 @@ def offer(token):
 @bp.post("/a/<token>/<any(accept, decline):answer>")
 def answer(token, answer):
     """Accepting leads to the appointment; declining back to the offer, which says so."""
-    offer = resident_offer(token)
+    offer = in_their_language(offers.by_token(token))
     try:
         booking = (offers.accept if answer == "accept" else offers.decline)(offer, clock.now())
     except DomainError as refused:
