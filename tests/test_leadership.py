@@ -27,9 +27,10 @@ def test_a_leader_that_dies_without_a_word_is_replaced(app, clock, ctx):
     assert first.acquire(clock.now)
 
     if db.engine.dialect.name == "postgresql":
-        # the process dies: PostgreSQL ends its session, and the advisory lock with it
+        # the process dies: PostgreSQL ends its session, and the advisory lock with it.
+        # Termination is a signal; the timeout makes the call wait until the backend is gone.
         pid = first.connection.execute(text("SELECT pg_backend_pid()")).scalar()
-        db.session.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        db.session.execute(text("SELECT pg_terminate_backend(:pid, 5000)"), {"pid": pid})
         db.session.commit()
     else:
         # the process dies: its lease is not renewed and runs out

@@ -1,14 +1,16 @@
 """The persistent model. Models keep small invariants and never commit."""
-from .booking import Booking, BookingStatus
+from .audit import AuditEntry
+from .booking import Booking, BookingSource, BookingStatus, CancelledBy
 from .message import Message, MessageStatus
 from .offer import Offer, OfferKind, OfferStatus
 from .office import Closure, Office, WeeklyHours
 from .slot import Slot
 from .sms import InboundMessage, OptOut, SchedulerLease
+from .staff import ApiToken, StaffAccount, staff_office
 from .waitlist import EVERY_WEEKDAY, WaitlistEntry, WaitlistStatus
 
 __all__ = [
-    "Booking", "BookingStatus", "Closure", "EVERY_WEEKDAY", "InboundMessage", "Message",
+    "ApiToken", "AuditEntry", "Booking", "BookingSource", "BookingStatus", "CancelledBy", "Closure", "EVERY_WEEKDAY", "InboundMessage", "Message",
     "MessageStatus", "Offer", "OfferKind", "OfferStatus", "Office", "OptOut", "SchedulerLease",
-    "Slot", "WaitlistEntry", "WaitlistStatus", "WeeklyHours",
+    "Slot", "StaffAccount", "WaitlistEntry", "WaitlistStatus", "WeeklyHours", "staff_office",
 ]

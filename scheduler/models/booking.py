@@ -22,6 +22,22 @@ class BookingStatus(enum.StrEnum):
     NO_SHOW = "no_show"
 
 
+class BookingSource(enum.StrEnum):
+    """How the booking came to hold its seat."""
+
+    ONLINE = "online"  # the resident, on the page or through the API
+    WALK_IN = "walk_in"  # staff, for someone standing in the office
+    PHONE = "phone"  # staff, for someone who called
+    WAITLIST = "waitlist"  # an accepted offer to someone on the waitlist
+    MOVE_UP = "move_up"  # moved to an earlier seat the resident was offered
+
+
+class CancelledBy(enum.StrEnum):
+    RESIDENT = "resident"  # page, API or SMS reply
+    STAFF = "staff"  # on the resident's behalf, with a reason
+    SCHEDULE = "schedule"  # the office's hours changed or it closed that day
+
+
 class Booking(db.Model):
     """A resident's seat in a slot."""
 
@@ -66,6 +82,15 @@ class Booking(db.Model):
     requested_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    cancelled_by: Mapped[CancelledBy | None] = mapped_column(enum_column(CancelledBy))
+    cancel_reason: Mapped[str | None] = mapped_column(String(200))
+    source: Mapped[BookingSource] = mapped_column(enum_column(BookingSource), default=BookingSource.ONLINE)
+    # When the booking took the seat it holds now (made, or moved to an earlier slot): a
+    # seat freed before this time and taken at it was refilled.
+    seated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    attendance_marked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Who did what to the booking; the audit log has the whole story.
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_account.id", ondelete="SET NULL"))
     # Raised on every change a calendar must pick up (RFC 5545 SEQUENCE).
     sequence: Mapped[int] = mapped_column(default=0)
 

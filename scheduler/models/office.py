@@ -12,6 +12,7 @@ class Office(db.Model):
     slug: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     address: Mapped[str] = mapped_column(String(300), default="")
+    # Shown to residents with their appointment: what to bring. Set by staff; may be empty.
     note: Mapped[str] = mapped_column(Text, default="")
     timezone: Mapped[str] = mapped_column(String(64), default="Europe/Berlin")
     # Comma-separated language codes the office's staff speak.
@@ -20,6 +21,8 @@ class Office(db.Model):
     # Holidays of this subdivision close the office (NW: North Rhine-Westphalia).
     holiday_subdivision: Mapped[str] = mapped_column(String(8), default="NW")
     active: Mapped[bool] = mapped_column(default=True)
+    # The secret in the office's calendar feed URL; renewing it ends the old URL.
+    feed_token: Mapped[str | None] = mapped_column(String(64), unique=True)
 
     hours: Mapped[list["WeeklyHours"]] = relationship(
         back_populates="office", order_by="WeeklyHours.weekday, WeeklyHours.start_time"
@@ -55,8 +58,14 @@ class WeeklyHours(db.Model):
     seats: Mapped[int] = mapped_column(default=1)
     valid_from: Mapped[date | None]
     valid_until: Mapped[date | None]
+    # Comma-separated codes of the languages spoken in this hour besides German.
+    languages: Mapped[str] = mapped_column(String(200), default="")
 
     office: Mapped[Office] = relationship(back_populates="hours")
+
+    @property
+    def language_list(self):
+        return [code for code in self.languages.split(",") if code]
 
     def applies_on(self, day):
         return (

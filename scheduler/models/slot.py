@@ -27,6 +27,9 @@ class Slot(db.Model):
     ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
     seats: Mapped[int]
     seats_taken: Mapped[int] = mapped_column(default=0)
+    # Set when the office's hours or a closure took this time away: it is no longer offered
+    # or listed, and stays only for the bookings that were in it. Cleared if it comes back.
+    removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     office: Mapped["Office"] = relationship()  # noqa: F821
 

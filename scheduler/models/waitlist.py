@@ -16,6 +16,7 @@ class WaitlistStatus(enum.StrEnum):
     BOOKED = "booked"  # accepted an offer, or booked a time directly
     LEFT = "left"
     LAPSED = "lapsed"  # the last acceptable day passed
+    REMOVED = "removed"  # taken off the list by staff, with a reason (``end_reason``)
 
 
 class WaitlistEntry(db.Model):
@@ -58,6 +59,7 @@ class WaitlistEntry(db.Model):
     last_day: Mapped[date | None]
     requested_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    end_reason: Mapped[str | None] = mapped_column(String(200))
     booking_id: Mapped[int | None] = mapped_column(ForeignKey("booking.id"))
 
     office: Mapped["Office"] = relationship()  # noqa: F821

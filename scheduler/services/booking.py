@@ -5,10 +5,10 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
-from ..models import Booking, BookingStatus, Slot
+from ..models import Booking, BookingStatus, CancelledBy, Slot
 from . import details as residents, notify, offers, seats, states, waitlist
 from .errors import (
-    AlreadyBooked, NotFound, SlotFull, SlotInPast, TooLateToCancel, TooManyBookings,
+    AlreadyBooked, NotFound, SlotFull, SlotInPast, SlotRemoved, TooLateToCancel, TooManyBookings,
 )
 from .locks import transaction_lock
 
@@ -36,7 +36,7 @@ def book(slot_id, *, name, phone, locale, now, email=None, topic=None, notify_ea
         raise SlotFull()
     booking = Booking(
         slot=slot, office_id=slot.office_id, notify_earlier=bool(notify_earlier),
-        requested_at=now, created_at=now, **details,
+        requested_at=now, created_at=now, seated_at=now, **details,
     )
     db.session.add(booking)
     try:
@@ -50,9 +50,12 @@ def book(slot_id, *, name, phone, locale, now, email=None, topic=None, notify_ea
 
 
 def check_bookable(slot, now):
-    """Refuse a slot that has begun or has no free seat (the seat itself is taken later)."""
+    """Refuse a slot that has begun, was taken away, or has no free seat (the seat itself is
+    taken later)."""
     if slot.starts_at <= now:
         raise SlotInPast()
+    if slot.removed_at is not None:
+        raise SlotRemoved()
     if slot.available <= 0:
         raise SlotFull()
 
@@ -75,9 +78,9 @@ def by_token(token):
     return booking
 
 
-def cancel(booking, *, now):
+def cancel(booking, *, now, by=CancelledBy.RESIDENT, reason=None, staff_id=None):
     """Cancel a booking, free its seat and offer the seat on at once; cancelling twice is
-    not an error.
+    not an error. ``by`` and ``reason`` record who cancelled and why, for the figures.
 
     Returns True when this call cancelled it. The status moves by a conditional update, so
     two cancellations at once free the seat once.
@@ -86,8 +89,10 @@ def cancel(booking, *, now):
         return False
     if booking.status != BookingStatus.BOOKED or booking.slot.starts_at <= now:
         raise TooLateToCancel()
+    values = {"staff_id": staff_id} if staff_id is not None else {}
     if not states.advance(booking, BookingStatus.BOOKED, status=BookingStatus.CANCELLED,
-                          cancelled_at=now, sequence=Booking.sequence + 1):
+                          cancelled_at=now, cancelled_by=by, cancel_reason=reason,
+                          sequence=Booking.sequence + 1, **values):
         return False
     offers.withdraw_for_booking(booking, now)
     seats.release(booking.slot_id)

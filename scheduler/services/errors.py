@@ -38,6 +38,12 @@ class SlotInPast(DomainError):
     message = _l("This time has already passed. Please choose another time.")
 
 
+class SlotRemoved(DomainError):
+    status = 409
+    code = "slot_removed"
+    message = _l("The office is closed at this time now. Please choose another time.")
+
+
 class AlreadyBooked(DomainError):
     status = 409
     code = "already_booked"

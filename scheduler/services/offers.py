@@ -19,7 +19,7 @@ from sqlalchemy.orm import aliased
 
 from ..extensions import db
 from ..models import (
-    Booking, BookingStatus, Offer, OfferKind, OfferStatus, Office, OptOut, Slot, WaitlistEntry,
+    Booking, BookingSource, BookingStatus, Offer, OfferKind, OfferStatus, Office, OptOut, Slot, WaitlistEntry,
     WaitlistStatus,
 )
 from . import notify, policy, seats, states
@@ -58,6 +58,7 @@ def slots_to_fill(now, office_ids=None):
         select(Slot.id)
         .where(
             Slot.seats_taken < Slot.seats,
+            Slot.removed_at.is_(None),
             Slot.starts_at > now + policy.closest_offer_lead(),
             Slot.starts_at <= now + timedelta(days=current_app.config["SLOT_HORIZON_DAYS"] + 1),
             Slot.office_id.in_(offices),
@@ -206,6 +207,7 @@ def _book_from_waitlist(offer, now):
     booking = Booking(
         slot_id=offer.slot_id, office_id=offer.office_id, name=entry.name, phone=entry.phone,
         locale=entry.locale, topic=entry.topic, requested_at=entry.requested_at, created_at=now,
+        seated_at=now, source=BookingSource.WAITLIST,
     )
     db.session.add(booking)
     entry.status, entry.ended_at, entry.booking = WaitlistStatus.BOOKED, now, booking
@@ -222,6 +224,7 @@ def _move(offer, now):
     old_slot_id = booking.slot_id
     booking.slot_id = offer.slot_id
     booking.sequence += 1
+    booking.seated_at, booking.source = now, BookingSource.MOVE_UP
     db.session.flush()
     db.session.expire(booking, ["slot"])
     seats.release(old_slot_id)

@@ -1,8 +1,9 @@
 """A slot's seats move only through these conditional updates.
 
-Bookings and pending offers both hold seats. ``take`` succeeds only while a seat is free,
-so two requests for the last seat never both win, on any database; the check constraint on
-``Slot`` is the final guard.
+Bookings and pending offers both hold seats. ``take`` succeeds only while a seat is free
+and the slot has not been taken away (hours changed, office closed), so two requests for the
+last seat never both win, nor does a booking racing a closure, on any database; the check
+constraint on ``Slot`` is the final guard.
 """
 from sqlalchemy import update
 
@@ -13,7 +14,7 @@ from ..models import Slot
 def take(slot_id):
     taken = db.session.execute(
         update(Slot)
-        .where(Slot.id == slot_id, Slot.seats_taken < Slot.seats)
+        .where(Slot.id == slot_id, Slot.seats_taken < Slot.seats, Slot.removed_at.is_(None))
         .values(seats_taken=Slot.seats_taken + 1)
         .execution_options(synchronize_session=False)
     )

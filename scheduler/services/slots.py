@@ -96,16 +96,18 @@ def free_slots(office, now, end):
     return list(db.session.scalars(
         select(Slot)
         .where(Slot.office_id == office.id, Slot.starts_at > now, Slot.starts_at < end,
-               Slot.seats_taken < Slot.seats)
+               Slot.seats_taken < Slot.seats, Slot.removed_at.is_(None))
         .order_by(Slot.starts_at)
     ))
 
 
 def slots_between(office, start, end):
-    """Every slot of ``office`` starting in [start, end), full or not, in time order."""
+    """Every slot of ``office`` starting in [start, end), full or not, in time order; not
+    those taken away by a change of hours or a closure."""
     return list(db.session.scalars(
         select(Slot)
-        .where(Slot.office_id == office.id, Slot.starts_at >= start, Slot.starts_at < end)
+        .where(Slot.office_id == office.id, Slot.starts_at >= start, Slot.starts_at < end,
+               Slot.removed_at.is_(None))
         .order_by(Slot.starts_at)
     ))
 
