@@ -30,7 +30,7 @@ def create_app(config=None):
 def register_extensions(app):
     from . import i18n, models  # noqa: F401  (models: the migrations need the tables)
     from .database import register_database
-    from .extensions import babel, csrf, limiter, migrate, db
+    from .extensions import babel, csrf, db, limiter, migrate
     from .mail import register_mail
     from .sms import register_sms
 
@@ -53,6 +53,7 @@ def register_templates(app):
         local_date=i18n.local_date, local_time=i18n.local_time, local_when=i18n.local_when,
         local_time_range=i18n.local_time_range, language_choices=i18n.language_choices,
         text_direction=i18n.text_direction, public_url=public_url,
+        has_endpoint=lambda endpoint: endpoint in app.view_functions,
     )
 
     @app.context_processor
@@ -61,13 +62,14 @@ def register_templates(app):
 
 
 def register_blueprints(app):
-    from .web import api, errors, health, public, security, sms, waitlist
+    from .web import api, errors, health, public, security, sms, staff, waitlist
 
     app.register_blueprint(public.bp)
     app.register_blueprint(waitlist.bp)
     app.register_blueprint(sms.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(health.bp)
+    staff.register(app)
     errors.register(app)
     security.register(app)
 

@@ -17,8 +17,8 @@ from . import clock, jobs
 from .config import ROOT
 from .extensions import db
 from .leadership import SchedulerProcess
-from .services import demo, outbox, phones
-from .services.errors import InvalidInput
+from .services import demo, outbox, phones, staff as accounts
+from .services.errors import DomainError, InvalidInput
 
 
 def register(app):
@@ -27,15 +27,95 @@ def register(app):
     app.cli.add_command(scheduler)
     app.cli.add_command(translations)
     app.cli.add_command(run_demo)
+    app.cli.add_command(staff)
 
 
 @click.command("seed-demo")
 @with_appcontext
 def seed_demo():
-    """Create the demo offices, their hours and slots (no residents' data)."""
+    """Create the demo offices, their hours and slots, and a staff account (no residents' data)."""
     offices, slots = demo.seed(clock.now())
     db.session.commit()
     click.echo(f"{offices} offices created, {slots} slots created")
+    _echo_demo_login()
+
+
+def _echo_demo_login(base=None):
+    base = (base or current_app.config["PUBLIC_BASE_URL"]).rstrip("/")
+    click.echo(f"staff workspace: {base}/staff/login  e-mail {demo.STAFF_EMAIL}  "
+               f"password {demo.STAFF_PASSWORD}")
+
+
+@click.group("staff")
+def staff():
+    """Staff accounts and their API tokens."""
+
+
+def _fail(error):
+    """A refusal of the service as the command line says it: the message, exit code 1."""
+    details = "; ".join(f"{name}: {text}" for name, text in error.fields.items())
+    raise click.ClickException(f"{error.message}" + (f" ({details})" if details else ""))
+
+
+@staff.command("create")
+@click.argument("email")
+@click.option("--office", "offices", multiple=True, help="Slug of an office the account works for (repeatable).")
+@click.option("--admin", is_flag=True, help="An administrator: sees and manages every office.")
+@click.option("--password", help="At least 12 characters; asked for when not given.")
+@click.option("--name", default="", help="The name shown to colleagues.")
+@with_appcontext
+def create_staff(email, offices, admin, password, name):
+    """Create a staff account."""
+    if password is None:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        account = accounts.create_account(
+            email, password, offices=accounts.offices_by_slug(offices), admin=admin, name=name,
+            actor=None, now=clock.now(),
+        )
+    except DomainError as error:
+        _fail(error)
+    db.session.commit()
+    click.echo(f"created {account.email}" + (" (administrator)" if admin else "")
+               + (f" for {', '.join(offices)}" if offices else ""))
+
+
+@staff.command("password")
+@click.argument("email")
+@click.option("--password", help="At least 12 characters; asked for when not given.")
+@with_appcontext
+def staff_password(email, password):
+    """Set a new password; the account's other sessions end."""
+    if password is None:
+        password = click.prompt("New password", hide_input=True, confirmation_prompt=True)
+    try:
+        accounts.set_password(accounts.by_email(email), password, actor=None, now=clock.now())
+    except DomainError as error:
+        _fail(error)
+    db.session.commit()
+    click.echo(f"new password set for {email}")
+
+
+@staff.command("token")
+@click.argument("email")
+@click.option("--revoke", is_flag=True, help="End every token of the account instead.")
+@with_appcontext
+def staff_token(email, revoke):
+    """Print a new API token for the account, alone on the last line (shown only once)."""
+    try:
+        account = accounts.by_email(email)
+        if revoke:
+            revoked = accounts.revoke_tokens(account, actor=None, now=clock.now())
+        else:
+            token = accounts.issue_token(account, actor=None, now=clock.now())
+    except DomainError as error:
+        _fail(error)
+    db.session.commit()
+    if revoke:
+        click.echo(f"{revoked} token(s) of {account.email} revoked")
+    else:
+        click.echo(f"API token for {account.email} (use as 'Authorization: Bearer <token>'; shown only once):")
+        click.echo(token)
 
 
 @click.command("messages")
@@ -144,7 +224,7 @@ def _fill_source_language():
 @translations.command("compile")
 def compile_():
     """Compile every catalogue to the .mo files the service reads."""
-    _pybabel("compile", "-d", TRANSLATIONS, "--statistics")
+    _pybabel("compile", "-D", "messages staff", "-d", TRANSLATIONS, "--statistics")
 
 
 @click.command("demo")
@@ -153,11 +233,12 @@ def compile_():
 @with_appcontext
 def run_demo(host, port):
     """Migrate, seed the demo offices, then serve the site and run the scheduler loop."""
-    _pybabel("compile", "-d", TRANSLATIONS)
+    _pybabel("compile", "-D", "messages staff", "-d", TRANSLATIONS)
     upgrade(directory=str(ROOT / "migrations"))
     offices, slots = demo.seed(clock.now())
     db.session.commit()
     click.echo(f"demo data: {offices} offices and {slots} slots created")
+    _echo_demo_login(f"http://{host}:{port}")
     app = current_app._get_current_object()
     process = SchedulerProcess(app)
     stop = threading.Event()

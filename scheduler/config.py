@@ -2,6 +2,7 @@
 import json
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -63,6 +64,13 @@ DEFAULTS = {
     "MAIL_FROM": "lokal willkommen <termine@lokal-willkommen.dortmund.de>",
     # SQLite waits this long for a lock instead of failing with "database is locked".
     "SQLITE_BUSY_TIMEOUT_SECONDS": 15,
+    # The staff workspace speaks these languages (its catalogue is de and en).
+    "STAFF_LANGUAGES": ["de", "en"],
+    # A staff session ends after this many minutes without a request.
+    "STAFF_SESSION_MINUTES": 120,
+    "STAFF_PASSWORD_MIN_LENGTH": 12,
+    # Failed staff logins per client address; a successful login does not count.
+    "RATELIMIT_LOGIN": "10 per minute;50 per day",
 }
 
 
@@ -80,9 +88,12 @@ def _parse(raw, default):
 
 
 def load(app, overrides=None):
+    translations = str(ROOT / "translations")
     app.config.update(
         SQLALCHEMY_DATABASE_URI=f"sqlite:///{Path(app.instance_path) / 'scheduler.db'}",
-        BABEL_TRANSLATION_DIRECTORIES=str(ROOT / "translations"),
+        # Two catalogues: the residents' (every language) and the staff workspace's (de, en).
+        BABEL_TRANSLATION_DIRECTORIES=f"{translations};{translations}",
+        BABEL_DOMAIN="messages;staff",
         BABEL_DEFAULT_TIMEZONE="Europe/Berlin",
         WTF_CSRF_TIME_LIMIT=None,  # a resident may take long to fill in the form
         SESSION_COOKIE_SAMESITE="Lax",
@@ -95,6 +106,10 @@ def load(app, overrides=None):
     app.config.update(overrides or {})
     app.config["BABEL_DEFAULT_LOCALE"] = app.config["LANGUAGES"][0]
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
+    app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(minutes=app.config["STAFF_SESSION_MINUTES"])
+    # Cookies only over HTTPS when residents and staff reach the site over HTTPS.
+    secure = app.config["PUBLIC_BASE_URL"].lower().startswith("https://")
+    app.config["SESSION_COOKIE_SECURE"] = (overrides or {}).get("SESSION_COOKIE_SECURE", secure)
     if not app.config["SECRET_KEY"]:
         app.config["SECRET_KEY"] = _instance_secret(Path(app.instance_path))
 

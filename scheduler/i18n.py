@@ -13,6 +13,8 @@ def select_locale():
     supported = current_app.config["LANGUAGES"]
     if not has_request_context():  # the scheduler, the command line: force_locale decides
         return supported[0]
+    if request.blueprint and request.blueprint.startswith("staff"):
+        supported = current_app.config["STAFF_LANGUAGES"]
     preferences = (
         request.args.get("lang"),
         request.cookies.get(LANGUAGE_COOKIE),

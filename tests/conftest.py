@@ -153,4 +153,4 @@ def pytest_sessionstart(session):
     """Tests read the compiled catalogues, as the service does: compile them first."""
     from babel.messages.frontend import CommandLineInterface
 
-    CommandLineInterface().run(["pybabel", "-q", "compile", "-d", str(ROOT / "translations")])
+    CommandLineInterface().run(["pybabel", "-q", "compile", "-D", "messages staff", "-d", str(ROOT / "translations")])

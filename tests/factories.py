@@ -52,3 +52,36 @@ def csrf_token(html):
     return match.group(1)
 
 
+
+
+STAFF_PASSWORD = "correct horse battery"
+
+
+def staff(email=None, offices=(), admin=False, password=STAFF_PASSWORD):
+    """A staff account (an administrator with ``admin=True``) working for ``offices``."""
+    from datetime import UTC, datetime
+
+    from scheduler.services import staff as accounts
+
+    account = accounts.create_account(
+        email or f"staff{next(_numbers)}@example.org", password, offices=list(offices), admin=admin,
+        actor=None, now=datetime(2026, 11, 1, tzinfo=UTC),
+    )
+    db.session.flush()
+    return account
+
+
+def api_token(account):
+    from datetime import UTC, datetime
+
+    from scheduler.services import staff as accounts
+
+    return accounts.issue_token(account, actor=None, now=datetime(2026, 11, 1, tzinfo=UTC))
+
+
+def log_in(client, email, password=STAFF_PASSWORD):
+    """Log ``client`` in through the form, as a person would."""
+    token = csrf_token(client.get("/staff/login").get_data(as_text=True))
+    response = client.post("/staff/login", data={"email": email, "password": password, "csrf_token": token})
+    assert response.status_code == 303, response.get_data(as_text=True)
+    return response

@@ -23,7 +23,9 @@ def catalog(language):
 
 
 def source_messages():
-    method_map = [("scheduler/**.py", "python"), ("templates/**.html", "jinja2")]
+    # The staff workspace has a catalogue of its own (de, en): the "staff" domain.
+    method_map = [("scheduler/web/staff/**", "ignore"), ("templates/staff/**", "ignore"),
+                  ("scheduler/**.py", "python"), ("templates/**.html", "jinja2")]
     keywords = {"_": None, "gettext": None, "_l": None, "lazy_gettext": None}
     return {message for _file, _line, message, _comments, _context
             in extract_from_dir(str(ROOT), method_map, keywords=keywords)}

@@ -1,11 +1,16 @@
-"""Demo data: the offices of lokal willkommen with plausible hours. No residents' data."""
+"""Demo data: the offices of lokal willkommen with plausible hours, and one staff account
+(an administrator, so that a newcomer sees the whole workspace). No residents' data."""
 from datetime import time
 
 from sqlalchemy import select
 
 from ..extensions import db
-from ..models import Office, WeeklyHours
-from . import slots
+from ..models import Office, StaffAccount, WeeklyHours
+from . import slots, staff
+
+# The demo's staff login, printed by seed-demo and demo. Never used outside the demo data.
+STAFF_EMAIL = "team@lokal-willkommen.example"
+STAFF_PASSWORD = "willkommen-demo"
 
 MON, TUE, WED, THU, FRI = range(5)
 
@@ -47,4 +52,8 @@ def seed(now):
         db.session.add(office)
         created += 1
     db.session.flush()
+    if db.session.scalar(select(StaffAccount.id).where(StaffAccount.email == STAFF_EMAIL)) is None:
+        offices = list(db.session.scalars(select(Office).order_by(Office.name)))
+        staff.create_account(STAFF_EMAIL, STAFF_PASSWORD, offices=offices, admin=True,
+                             name="Demo", actor=None, now=now)
     return created, slots.materialise(now)

@@ -14,6 +14,25 @@ class DomainError(Exception):
         self.fields = fields or {}
 
 
+class Forbidden(DomainError):
+    status = 403
+    code = "forbidden"
+    message = _l("You are not allowed to do this.")
+
+
+class Conflict(DomainError):
+    """A change that contradicts the state it meets; ``code`` says which."""
+
+    status = 409
+    code = "conflict"
+    message = _l("This is not possible in the current state.")
+
+    def __init__(self, message=None, fields=None, code=None):
+        super().__init__(message, fields)
+        if code is not None:
+            self.code = code
+
+
 class NotFound(DomainError):
     status = 404
     code = "not_found"

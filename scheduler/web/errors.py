@@ -24,6 +24,7 @@ def error_messages():
     """Texts for HTTP errors, looked up at request time in the resident's language."""
     return {
         400: _("The request could not be understood."),
+        401: _("Please log in."),
         403: _("You are not allowed to do this."),
         404: _("This page does not exist. Please check the link."),
         405: _("This is not possible here."),
