@@ -62,13 +62,14 @@ def register_templates(app):
 
 
 def register_blueprints(app):
-    from .web import api, errors, health, public, security, sms, staff, waitlist
+    from .web import api, calendar_feed, errors, health, public, security, sms, staff, waitlist
 
     app.register_blueprint(public.bp)
     app.register_blueprint(waitlist.bp)
     app.register_blueprint(sms.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(health.bp)
+    app.register_blueprint(calendar_feed.bp)
     staff.register(app)
     errors.register(app)
     security.register(app)

@@ -3,7 +3,7 @@
 
 Each module below adds its routes to the two blueprints of ``blueprints``.
 """
-from . import access, auth  # noqa: F401  (importing a module registers its routes)
+from . import access, admin, agenda, auth, desk, hours, records  # noqa: F401  (importing registers routes)
 from .blueprints import api, pages
 
 

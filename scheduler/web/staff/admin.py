@@ -1,0 +1,1 @@
+"""Administrators: offices and staff accounts."""

@@ -1,0 +1,1 @@
+"""The day's and the week's agenda of an office, and its print view."""

@@ -1,0 +1,1 @@
+"""Weekly hours and closures of an office, with a preview of what a change does."""

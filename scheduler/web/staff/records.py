@@ -1,0 +1,1 @@
+"""Data requests (GDPR), the audit log and the office's calendar feed URL."""
