@@ -1,4 +1,5 @@
-"""The clock of the web layer. Services take ``now`` as an argument; views read it here.
+"""The application's clock. Services take ``now`` as an argument; views, commands and jobs
+read it here and pass it on.
 
 Tests and demos set ``CLOCK`` in the configuration to a callable returning an aware datetime.
 """

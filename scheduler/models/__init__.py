@@ -5,7 +5,8 @@ from .message import Message, MessageStatus
 from .offer import Offer, OfferKind, OfferStatus
 from .office import Closure, Office, WeeklyHours
 from .slot import Slot
-from .sms import InboundMessage, OptOut, SchedulerLease
+from .lease import SchedulerLease
+from .sms import InboundMessage, OptOut
 from .staff import ApiToken, StaffAccount, staff_office
 from .waitlist import EVERY_WEEKDAY, WaitlistEntry, WaitlistStatus
 

@@ -10,9 +10,10 @@ from .types import UTCDateTime
 class Slot(db.Model):
     """One bookable time of an office with a number of seats.
 
-    ``seats_taken`` counts the seats held by bookings. It moves only through conditional
-    updates (see ``services.booking``), so the database, not the application, settles who
-    gets the last seat; the check constraint is the final guard against overselling.
+    ``seats_taken`` counts the seats held by bookings and by pending offers. It moves only
+    through the conditional updates of ``services.seats``, so the database, not the
+    application, settles who gets the last seat; the check constraint is the final guard
+    against overselling.
     """
 
     __table_args__ = (

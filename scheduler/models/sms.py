@@ -24,12 +24,3 @@ class InboundMessage(db.Model):
     # What we answered, so that a repeated webhook gets the same answer.
     reply: Mapped[str] = mapped_column(Text, default="")
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
-
-
-class SchedulerLease(db.Model):
-    """Who runs the scheduler loop, and when it last showed a sign of life."""
-
-    name: Mapped[str] = mapped_column(String(32), primary_key=True)
-    holder: Mapped[str] = mapped_column(String(128))
-    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    heartbeat_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -1,1 +1,1 @@
-"""Blueprints: resident pages (``public``) and the JSON API (``api``)."""
+"""The web layer: resident pages, the JSON API, the staff workspace, webhooks and health."""
