@@ -33,7 +33,7 @@ def entries(*, office_id: int | None = None, staff_id: int | None = None, action
     query = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit)
     for condition, value in (
         (AuditEntry.office_id == office_id, office_id), (AuditEntry.staff_id == staff_id, staff_id),
-        (AuditEntry.action.startswith(action or ""), action), (AuditEntry.at >= since, since),
+        (AuditEntry.action.startswith(action or "", autoescape=True), action), (AuditEntry.at >= since, since),
         (AuditEntry.at < until, until), (AuditEntry.id < before_id, before_id),
     ):
         if value is not None:
