@@ -11,18 +11,18 @@ subscribed events: staff see that someone cancelled rather than an event that va
 """
 import re
 from collections.abc import Iterable, Mapping
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import phonenumbers
 from babel import Locale, UnknownLocaleError
 from flask import current_app
-from icalendar import Calendar, Event
+from icalendar import Calendar, Event, vDuration
 
 from ..models import Booking, BookingStatus, Office
 from .calendar import PRODID
 
 # Calendar apps fetch again after this; Outlook may take longer whatever we ask.
-REFRESH = "PT15M"
+REFRESH = timedelta(minutes=15)
 EMAIL_LIKE = re.compile(r"[^\s@<>()]+@[^\s@<>()]+")
 HIDDEN = "…"
 
@@ -40,8 +40,8 @@ def office_calendar(office: Office, bookings: Iterable[Booking], now: datetime, 
     calendar.add("method", "PUBLISH")
     calendar.add("x-wr-calname", f"lokal willkommen {office.name}")
     calendar.add("x-wr-timezone", office.timezone)
-    calendar.add("refresh-interval", REFRESH, parameters={"VALUE": "DURATION"})
-    calendar.add("x-published-ttl", REFRESH)
+    calendar.add("refresh-interval", vDuration(REFRESH), parameters={"VALUE": "DURATION"})
+    calendar.add("x-published-ttl", vDuration(REFRESH))
     years = set()
     for booking in bookings:
         calendar.add_component(_event(office, booking, now, locale, texts))
