@@ -108,6 +108,7 @@ def erase(actor: StaffAccount, raw_phone: str, now: datetime) -> dict:
         offers=Offer.id.in_(offer_ids) | (Offer.phone == phone),
         messages=_messages_of(phone, booking_ids, offer_ids),
         replies=InboundMessage.phone == phone,
+        synchronize_session="fetch",  # the cancellation texts written above: never sent
     )
     counts.update(cancelled=cancelled, opt_out_kept=found.opt_out is not None)
     audit.record(actor, "resident.erase", now, after=counts)

@@ -17,11 +17,15 @@ from ..models import Booking, InboundMessage, Message, Offer, Slot, WaitlistEntr
 
 
 def anonymise(*, bookings: ColumnElement, entries: ColumnElement, offers: ColumnElement,
-              messages: ColumnElement, replies: ColumnElement) -> dict[str, int]:
+              messages: ColumnElement, replies: ColumnElement,
+              synchronize_session: str | bool = False) -> dict[str, int]:
     """Blank the personal fields of the bookings, waitlist entries and offers matching each
     condition, and delete the matching messages and SMS replies. Returns rows per kind.
 
     Rows already blank are left alone, so running it twice touches nothing the second time.
+    ``synchronize_session="fetch"`` keeps the rows already loaded in this session true to
+    the database (a request that just wrote messages it means to send); the purge of the
+    whole database needs no such care.
     """
     statements = {
         # A walk-in booked by staff may have no phone but still a name and a topic.
@@ -38,7 +42,7 @@ def anonymise(*, bookings: ColumnElement, entries: ColumnElement, offers: Column
         "replies": delete(InboundMessage).where(replies),
     }
     return {
-        kind: db.session.execute(statement.execution_options(synchronize_session=False)).rowcount
+        kind: db.session.execute(statement.execution_options(synchronize_session=synchronize_session)).rowcount
         for kind, statement in statements.items()
     }
 
