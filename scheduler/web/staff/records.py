@@ -111,8 +111,8 @@ def erase_resident():
     if form.validate_on_submit() and form.confirm.data:
         counts = data_requests.erase(me, form.phone.data, clock.now())
         commit_and_send()
-        flash(_l("Erased: %(bookings)d bookings (%(cancelled)d future ones cancelled), %(waitlist)d waitlist "
-                 "entries, %(offers)d offers, %(messages)d messages, %(replies)d SMS replies.", **counts))
+        flash(_l("Erased: bookings %(bookings)d (future ones cancelled: %(cancelled)d), waitlist entries "
+                 "%(waitlist)d, offers %(offers)d, messages %(messages)d, SMS replies %(replies)d.", **counts))
         return redirect(url_for("staff.residents"), code=303)
     found = data_requests.look_up(me, form.phone.data, clock.now(), record=False)
     return render_template("staff/records_erase.html", form=form, found=found, when=format_datetime)
