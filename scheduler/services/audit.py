@@ -31,11 +31,13 @@ def entries(*, office_id: int | None = None, staff_id: int | None = None, action
             before_id: int | None = None) -> list[AuditEntry]:
     """Newest first; ``before_id`` pages back through older entries."""
     query = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit)
-    for condition, value in (
-        (AuditEntry.office_id == office_id, office_id), (AuditEntry.staff_id == staff_id, staff_id),
-        (AuditEntry.action.startswith(action or ""), action), (AuditEntry.at >= since, since),
-        (AuditEntry.at < until, until), (AuditEntry.id < before_id, before_id),
+    # Conditions are built only for the filters given: a comparison with None is an error.
+    for value, condition in (
+        (office_id, lambda: AuditEntry.office_id == office_id), (staff_id, lambda: AuditEntry.staff_id == staff_id),
+        (action, lambda: AuditEntry.action.startswith(action, autoescape=True)),
+        (since, lambda: AuditEntry.at >= since), (until, lambda: AuditEntry.at < until),
+        (before_id, lambda: AuditEntry.id < before_id),
     ):
         if value is not None:
-            query = query.where(condition)
+            query = query.where(condition())
     return list(db.session.scalars(query))

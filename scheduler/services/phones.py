@@ -12,12 +12,7 @@ def normalise(raw, field="phone"):
     raw = (raw or "").strip()
     if not raw:
         raise InvalidInput(fields={field: _l("Please enter your mobile number.")})
-    try:
-        number = phonenumbers.parse(raw, DEFAULT_REGION)
-    except phonenumbers.NumberParseException:
-        number = None
-    if number is None or not phonenumbers.is_valid_number(number):
-        raise InvalidInput(fields={field: _l("This is not a valid phone number.")})
+    number = _valid_number(raw, field)
     if phonenumbers.number_type(number) not in (
         phonenumbers.PhoneNumberType.MOBILE,
         phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
@@ -29,3 +24,19 @@ def normalise(raw, field="phone"):
         )
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
+
+def normalise_any(raw, field="phone"):
+    """Any valid number as E.164, landlines too: for finding what is stored about a number
+    (a data request), where refusing a landline would only hide what is there."""
+    number = _valid_number((raw or "").strip(), field)
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def _valid_number(raw, field):
+    try:
+        number = phonenumbers.parse(raw, DEFAULT_REGION)
+    except phonenumbers.NumberParseException:
+        number = None
+    if number is None or not phonenumbers.is_valid_number(number):
+        raise InvalidInput(fields={field: _l("This is not a valid phone number.")})
+    return number

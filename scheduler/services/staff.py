@@ -188,3 +188,42 @@ def account_settings(account: StaffAccount) -> dict:
     """What the audit log keeps of an account: no password hash."""
     return {"email": account.email, "admin": account.is_admin, "active": account.active,
             "offices": sorted(office.slug for office in account.offices)}
+
+
+# Administrators managing accounts, on the pages and through the API ----------------------
+
+def list_accounts(actor: StaffAccount) -> list[StaffAccount]:
+    require_admin(actor)
+    return accounts()
+
+
+def add_account(actor: StaffAccount, *, email: str, password: str, office_slugs: Iterable[str] = (),
+                admin: bool = False, name: str = "", now: datetime) -> StaffAccount:
+    require_admin(actor)
+    return create_account(email, password, offices=offices_by_slug(office_slugs), admin=admin, name=name,
+                          actor=actor, now=now)
+
+
+def change_account(actor: StaffAccount, account_id: int, *, now: datetime,
+                   office_slugs: Iterable[str] | None = None, admin: bool | None = None,
+                   active: bool | None = None, name: str | None = None,
+                   password: str | None = None) -> StaffAccount:
+    """Change what is given (None: unchanged); a new password ends the account's sessions."""
+    account = account_to_manage(actor, account_id)
+    if (office_slugs, admin, active, name) != (None, None, None, None):
+        offices = offices_by_slug(office_slugs) if office_slugs is not None else None
+        update_account(account, actor=actor, now=now, offices=offices, admin=admin, active=active, name=name)
+    if password is not None:
+        set_password(account, password, actor=actor, now=now)
+    return account
+
+
+def account_to_manage(actor: StaffAccount, account_id: int) -> StaffAccount:
+    require_admin(actor)
+    return by_id(account_id)
+
+
+def may_change_rights(actor: StaffAccount, account: StaffAccount) -> bool:
+    """Whether ``actor`` may take away or give ``account``'s administrator rights and
+    access: not their own (``update_account`` refuses it), so the form leaves them out."""
+    return actor.is_admin and actor.id != account.id
