@@ -20,7 +20,8 @@ def purge(now):
     touched = 0
     for statement in (
         update(Booking)
-        .where(Booking.slot_id.in_(past_slots), Booking.phone.is_not(None))
+        # A walk-in booked without a number still has a name to delete.
+        .where(Booking.slot_id.in_(past_slots), Booking.phone.is_not(None) | (Booking.name != ""))
         .values(name="", phone=None, email=None, topic=""),
         update(WaitlistEntry)
         .where(WaitlistEntry.ended_at < cutoff, WaitlistEntry.phone.is_not(None))
