@@ -6,7 +6,7 @@ messages live in the session cookie, so they never name the resident.
 from flask import current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import RadioField, SelectField, StringField, TelField, TextAreaField
+from wtforms import RadioField, SelectChoice, SelectField, StringField, TelField, TextAreaField
 
 from ... import clock
 from ...extensions import db
@@ -30,7 +30,8 @@ class WalkInForm(FlaskForm):
     locale = SelectField(_l("Language"))
     topic = TextAreaField(_l("Topic (optional)"), render_kw={"rows": 2, "maxlength": 500})
     source = RadioField(_l("How did the person come to us?"), default="walk_in",
-                        choices=[("walk_in", _l("At the desk (walk-in)")), ("phone", _l("On the phone (caller)"))])
+                        choices=[SelectChoice("walk_in", _l("At the desk (walk-in)")),
+                                 SelectChoice("phone", _l("On the phone (caller)"))])
 
 
 class ReasonForm(FlaskForm):
@@ -69,8 +70,8 @@ def walk_in(slug):
     now = clock.now()
     form = WalkInForm()
     free = desk.bookable_slots(office, now)
-    form.slot_id.choices = [(slot.id, _slot_label(slot, office)) for slot in free]
-    form.locale.choices = [(code, language_name(code)) for code in current_app.config["LANGUAGES"]]
+    form.slot_id.choices = [SelectChoice(slot.id, _slot_label(slot, office)) for slot in free]
+    form.locale.choices = [SelectChoice(code, language_name(code)) for code in current_app.config["LANGUAGES"]]
     if request.method == "GET":
         form.slot_id.data = request.args.get("slot", type=int)
     booking, error = submit(form, lambda: desk.book_walk_in(
@@ -130,9 +131,10 @@ def waitlist(slug, form=None, status=200):
     now = clock.now()
     waiting = agendas.waiting(office, now)
     form = form or OfferForm(formdata=None)
-    form.entry_id.choices = [(item.entry.id, f"{item.position}. {item.entry.name}") for item in waiting
-                             if item.offer is None]
-    form.slot_id.choices = [(slot.id, _slot_label(slot, office)) for slot in desk.offerable_slots(office, now)]
+    form.entry_id.choices = [SelectChoice(item.entry.id, f"{item.position}. {item.entry.name}")
+                             for item in waiting if item.offer is None]
+    form.slot_id.choices = [SelectChoice(slot.id, _slot_label(slot, office))
+                            for slot in desk.offerable_slots(office, now)]
     if form.entry_id.data is None:
         form.entry_id.data = request.args.get("entry", type=int)
     return render_template("staff/waitlist.html", office=office, waiting=waiting, form=form, now=now,
