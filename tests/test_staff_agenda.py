@@ -88,7 +88,8 @@ def test_a_day_and_a_week_move_back_and_forth(app, thursday):
     day = client.get("/staff/offices/lanstrop/agenda?date=2026-11-26").get_data(as_text=True)
     assert "date=2026-11-25&amp;view=day" in day and "date=2026-11-27&amp;view=day" in day
     # Without a date (or with nonsense): today, Monday, when Lanstrop has no hours.
-    for query in ("", "?date=not-a-day&view=nonsense", "?date=0001-01-01"):
+    for query in ("", "?date=not-a-day&view=nonsense", "?date=0001-01-01", "?date=2000-01-01&view=week",
+                  "?date=9999-12-31&view=week"):
         today = client.get(f"/staff/offices/lanstrop/agenda{query}")
         assert today.status_code == 200
         assert "No consultation hours on this day." in today.get_data(as_text=True)

@@ -9,7 +9,6 @@ from flask_babel import get_locale, lazy_gettext as _l
 from ... import clock
 from ...services import agenda as agendas, staff
 from ...services.errors import InvalidInput
-from ..forms import ConfirmForm
 from .access import actor
 from .blueprints import api, pages
 
@@ -33,13 +32,13 @@ def weekday_names():
 
 
 def _shown_day(today):
-    """``?date=`` on the pages; anything that is not a date of this century or the next
+    """``?date=`` on the pages; anything else (or a week reaching out of ``agenda.YEARS``)
     shows today."""
     try:
         day = date.fromisoformat(request.args.get("date", ""))
     except ValueError:
         return today
-    return day if 2000 <= day.year <= 2199 else today
+    return day if agendas.YEARS[0] < day.year < agendas.YEARS[1] else today
 
 
 def _page(slug, template):
@@ -53,7 +52,7 @@ def _page(slug, template):
     return render_template(
         template, office=office, days=agendas.days(office, first, last, now), view=view, day=day,
         first=first, last=last, today=today, previous=day - step, next=day + step,
-        waiting=agendas.waiting(office, now), now=now, form=ConfirmForm(),
+        waiting=agendas.waiting(office, now), now=now,
         language_name=language_name, weekday_names=weekday_names(), format_day=format_day,
     )
 
