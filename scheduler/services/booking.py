@@ -1,4 +1,6 @@
 """Booking and cancelling seats. The database settles every race (see ``Slot``)."""
+from datetime import datetime
+
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -87,7 +89,7 @@ def cancel(booking, *, now, by=CancelledBy.RESIDENT, reason=None, staff_id=None)
     """
     if booking.status == BookingStatus.CANCELLED:
         return False
-    if booking.status != BookingStatus.BOOKED or booking.slot.starts_at <= now:
+    if not cancellable(booking, now):
         raise TooLateToCancel()
     values = {"staff_id": staff_id} if staff_id is not None else {}
     if not states.advance(booking, BookingStatus.BOOKED, status=BookingStatus.CANCELLED,
@@ -111,3 +113,8 @@ def want_earlier(booking, wanted, now):
         offers.fill_office(booking.office_id, now)
     else:
         offers.withdraw_for_booking(booking, now)
+
+
+def cancellable(booking: Booking, now: datetime) -> bool:
+    """A booking can be cancelled, by the resident or by staff, until it begins."""
+    return booking.status == BookingStatus.BOOKED and booking.slot.starts_at > now

@@ -110,7 +110,11 @@ def hold_text(hold):
 
 def queue_sms(phone, locale, kind, body, *, booking=None, offer=None, due_at=None,
               valid_until=None, dedupe_key=None, opted_out=None):
-    """Write an SMS to the outbox. To a number that replied STOP it is kept, as skipped."""
+    """Write an SMS to the outbox. To a number that replied STOP it is kept, as skipped.
+
+    No number, no SMS: staff may book a walk-in without one (returns None)."""
+    if not phone:
+        return None
     message = Message(
         channel="sms", to=phone, kind=kind, locale=locale, body=plain_spaces(body), booking=booking,
         offer=offer, valid_until=valid_until, dedupe_key=dedupe_key,
@@ -188,3 +192,17 @@ def queue_calendar_email(booking, now, text):
     db.session.add(message)
     outbox.track(message)
     return message
+
+
+# --- The office desk (staff workspace) ------------------------------------------------------
+
+def waitlist_removed(entry):
+    """Staff took the resident off the waitlist. The reason stays with the office: it is in
+    the staff's words and language, and may be long."""
+    with force_locale(entry.locale):
+        body = _(
+            "%(office)s\nYou are no longer on the waitlist.\nFree times:\n%(link)s",
+            office=entry.office.name, link=public_url("public.office", slug=entry.office.slug),
+        )
+    return queue_sms(entry.phone, entry.locale, "waitlist_removed", body)
+

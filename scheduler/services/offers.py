@@ -10,9 +10,10 @@ Races: the seat is taken by a conditional update; a resident's single pending of
 "never the same slot twice" are unique indexes; on PostgreSQL the candidate row is claimed
 with ``FOR UPDATE SKIP LOCKED`` so two processes pick different people.
 """
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, exists, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
@@ -22,8 +23,8 @@ from ..models import (
     Booking, BookingSource, BookingStatus, Offer, OfferKind, OfferStatus, Office, OptOut, Slot, WaitlistEntry,
     WaitlistStatus,
 )
-from . import notify, policy, seats, states
-from .errors import NotFound, OfferGone
+from . import audit, notify, policy, seats, states
+from .errors import Conflict, NotFound, OfferGone, SlotFull, SlotRemoved
 
 
 def fill_slot(slot_id, now):
@@ -306,3 +307,47 @@ def sent_move_up(booking):
         select(Offer).where(Offer.booking_id == booking.id, Offer.kind == OfferKind.MOVE_UP,
                             Offer.status == OfferStatus.PENDING, Offer.sent_at.is_not(None))
     )
+
+
+# --- The office desk: a seat offered by hand -----------------------------------------------
+
+def offer_to(entry: WaitlistEntry, slot: Slot, *, actor, now: datetime) -> Offer:
+    """Offer a free seat of ``slot`` to ``entry`` now, even outside their preferences: staff
+    chose them (someone who called, say). The usual SMS and hold, as ``offer_seat`` makes."""
+    if entry.status != WaitlistStatus.WAITING:
+        raise Conflict(_l("This person is no longer on the waitlist."), code="not_waiting")
+    if slot.office_id != entry.office_id:
+        raise NotFound()
+    if slot.removed_at is not None:
+        raise SlotRemoved()
+    if slot.available <= 0:
+        raise SlotFull()
+    send_at = policy.sending_time(now, slot.office)
+    hold = policy.hold_time(slot.starts_at, send_at)
+    if hold is None:
+        raise Conflict(_l("This time is too close to wait for an answer. Book it for the person instead."),
+                       code="too_close")
+    if db.session.get(OptOut, entry.phone) is not None:
+        raise Conflict(_l("This number has asked for no more SMS (STOP)."), code="opted_out")
+    asked = select(Offer.slot_id, Offer.status).where(Offer.waitlist_entry_id == entry.id)
+    for asked_slot, status in db.session.execute(asked):
+        if status == OfferStatus.PENDING:
+            raise Conflict(_l("This person has an open offer already."), code="offer_pending")
+        if asked_slot == slot.id:
+            raise Conflict(_l("This person was offered this time before."), code="offered_before")
+    offer = Offer(kind=OfferKind.WAITLIST, slot=slot, office_id=slot.office_id, entry=entry,
+                  phone=entry.phone, locale=entry.locale, hold_minutes=int(hold.total_seconds() // 60),
+                  created_at=now)
+    try:
+        with db.session.begin_nested():
+            if not seats.take(slot.id):
+                raise SlotFull()
+            db.session.add(offer)
+            db.session.flush()
+    except IntegrityError as error:  # another offer to this person, made just now
+        raise Conflict(_l("This person has an open offer already."), code="offer_pending") from error
+    notify.offer_made(offer, hold, send_at)
+    audit.record(actor, "offer.by_hand", now, record=offer,
+                 after={"status": str(offer.status), "slot_id": slot.id, "waitlist_entry_id": entry.id,
+                        "hold_minutes": offer.hold_minutes})
+    return offer

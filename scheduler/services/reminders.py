@@ -26,7 +26,7 @@ def queue_due(now):
                 select(Booking)
                 .join(Booking.slot)
                 .options(contains_eager(Booking.slot))
-                .where(Booking.status == BookingStatus.BOOKED,
+                .where(Booking.status == BookingStatus.BOOKED, Booking.phone.is_not(None),
                        Slot.starts_at > now, Slot.starts_at <= now + lead,
                        ~exists().where(Message.dedupe_key == key))
                 .order_by(Slot.starts_at, Booking.id)

@@ -1,5 +1,5 @@
 """The waitlist: residents waiting for a seat at an office, first come first served."""
-from datetime import date, time
+from datetime import date, datetime, time
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
@@ -7,8 +7,8 @@ from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
 from ..models import EVERY_WEEKDAY, Offer, OfferStatus, Office, WaitlistEntry, WaitlistStatus
-from . import details as residents, notify, offers, states
-from .errors import AlreadyWaiting, InvalidInput, NotFound, TooManyBookings
+from . import audit, details as residents, notify, offers, reasons, states
+from .errors import AlreadyWaiting, Conflict, InvalidInput, NotFound, TooManyBookings
 from .locks import transaction_lock
 
 
@@ -160,3 +160,29 @@ def _end(entry, status, now):
     if ended and (offer := pending_offer(entry)) is not None:
         offers.withdraw(offer, now)
     return ended
+
+
+# --- The office desk: taking someone off the waitlist ---------------------------------------
+
+def remove(entry: WaitlistEntry, reason: str, *, actor, now: datetime) -> bool:
+    """Take a resident off the waitlist, with a reason, and tell them by SMS in their language.
+
+    A seat on offer to them goes to the next person at once. Removing again is not an error
+    (False, nothing sent); a wait that ended otherwise (booked, left, lapsed) cannot be removed.
+    """
+    reason = reasons.clean(reason)
+    if entry.status == WaitlistStatus.REMOVED:
+        return False
+    if not states.advance(entry, WaitlistStatus.WAITING, status=WaitlistStatus.REMOVED,
+                          ended_at=now, end_reason=reason):
+        if entry.status == WaitlistStatus.REMOVED:  # removed by someone else just now
+            return False
+        raise Conflict(_l("This person is no longer on the waitlist."), code="not_waiting")
+    offer = pending_offer(entry)
+    if offer is not None:
+        offers.withdraw(offer, now)
+    notify.waitlist_removed(entry)
+    audit.record(actor, "waitlist.remove", now, record=entry,
+                 before={"status": str(WaitlistStatus.WAITING)},
+                 after={"status": str(entry.status), "withdrawn_offer_id": offer.id if offer else None})
+    return True

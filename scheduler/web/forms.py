@@ -42,7 +42,7 @@ def submit(form, action):
     except InvalidInput as invalid:
         db.session.rollback()
         for field, message in invalid.fields.items():
-            getattr(form, field, form.name).errors.append(message)
+            (getattr(form, field, None) or form.name).errors.append(message)
     except DomainError as refused:
         db.session.rollback()
         return None, refused.message
