@@ -306,3 +306,14 @@ def sent_move_up(booking):
         select(Offer).where(Offer.booking_id == booking.id, Offer.kind == OfferKind.MOVE_UP,
                             Offer.status == OfferStatus.PENDING, Offer.sent_at.is_not(None))
     )
+
+
+# --- Weekly hours and closures (services.schedule) ---
+
+def take_back(offer, now):
+    """Withdraw a pending offer whose time is taken away or loses seats, and free its seat
+    without offering it on: the seat itself is going. The resident keeps their place."""
+    if _answer(offer, OfferStatus.WITHDRAWN, now):
+        seats.release(offer.slot_id)
+        return True
+    return False
