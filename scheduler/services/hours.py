@@ -1,22 +1,27 @@
-"""Weekly hours and closures as staff enter them: checked, and turned into (unsaved) rules.
+"""Weekly hours and closures as staff enter and see them: checked and turned into (unsaved)
+rules; the closures and public holidays ahead.
 
 The pages (strings from a form) and the API (JSON values) both hand their input here, so a
 rule is refused for the same reason and under the same field name (``hours.0.end``) on
-either. Nothing here touches the database: ``services.schedule`` decides what a rule does.
+either. What saving a rule does is ``services.schedule``'s business.
 """
 import re
-from datetime import date, time
+from datetime import date, time, timedelta
 
+import holidays
 from flask import current_app
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
 
-from ..models import Closure, WeeklyHours
+from ..extensions import db
+from ..models import Closure, Office, WeeklyHours
 from .errors import InvalidInput
 
 MAX_RULES = 50
 MAX_SEATS = 50
 MIN_SLOT_MINUTES = 5
 MAX_REASON = 200
+HOLIDAY_DAYS = 183  # how far ahead the closures page lists public holidays
 _TIME = re.compile(r"(\d{1,2}):(\d{2})(?::00)?")
 _WHOLE = re.compile(r"\d{1,6}")
 
@@ -118,6 +123,26 @@ def rule_json(rule: WeeklyHours) -> dict:
 def closure_json(closure: Closure) -> dict:
     return {"id": closure.id, "start_date": closure.start_date.isoformat(),
             "end_date": closure.end_date.isoformat(), "reason": closure.reason}
+
+
+def upcoming_closures(office: Office, today: date) -> list[Closure]:
+    """Closures that have not ended yet, soonest first."""
+    return list(db.session.scalars(
+        select(Closure).where(Closure.office_id == office.id, Closure.end_date >= today)
+        .order_by(Closure.start_date, Closure.id)
+    ))
+
+
+def public_holidays(office: Office, today: date, language: str = "de",
+                    days: int = HOLIDAY_DAYS) -> list[tuple[date, str]]:
+    """The public holidays of the office's region in the coming months, named in
+    ``language`` where the ``holidays`` package knows it (as ``slots.closed_days`` uses it)."""
+    end = today + timedelta(days=days)
+    calendar = holidays.country_holidays(
+        "DE", subdiv=office.holiday_subdivision, years=range(today.year, end.year + 1),
+        language={"en": "en_US"}.get(language, language),
+    )
+    return sorted((day, name) for day, name in calendar.items() if today <= day <= end)
 
 
 def _whole(value, name, low, high, errors, message=None):

@@ -24,9 +24,8 @@ smaller seat count in ``seats.take`` and is refused.
 import hashlib
 import json
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 
-import holidays
 from flask import current_app
 from sqlalchemy import func, select
 
@@ -39,8 +38,6 @@ from .errors import Forbidden, NotFound
 from .hours import clean_closure, clean_rules, closure_json, rule_json
 from .locks import transaction_lock
 from .slots import planned_slots
-
-HOLIDAY_DAYS = 183  # how far ahead the closures page lists public holidays
 
 
 @dataclass
@@ -189,26 +186,6 @@ def closure_for(actor: StaffAccount, closure_id: int) -> Closure:
     return closure
 
 
-def upcoming_closures(office: Office, today: date) -> list[Closure]:
-    """Closures that have not ended yet, soonest first."""
-    return list(db.session.scalars(
-        select(Closure).where(Closure.office_id == office.id, Closure.end_date >= today)
-        .order_by(Closure.start_date, Closure.id)
-    ))
-
-
-def public_holidays(office: Office, today: date, language: str = "de",
-                    days: int = HOLIDAY_DAYS) -> list[tuple[date, str]]:
-    """The public holidays of the office's region in the coming months, named in
-    ``language`` where the ``holidays`` package knows it (as ``slots.closed_days`` uses it)."""
-    end = today + timedelta(days=days)
-    calendar = holidays.country_holidays(
-        "DE", subdiv=office.holiday_subdivision, years=range(today.year, end.year + 1),
-        language={"en": "en_US"}.get(language, language),
-    )
-    return sorted((day, name) for day, name in calendar.items() if today <= day <= end)
-
-
 def _check_access(actor, office):
     if actor is not None and not actor.may_see(office):
         raise Forbidden()
@@ -261,8 +238,9 @@ def _compare(office, plan, now, proposal, lock) -> Change:
 def _who_loses_a_seat(change):
     """Everyone in a removed time; in a shrunk one, the surplus: offers, then the latest
     bookings. Read after the slots are locked, so nobody slips in unseen."""
-    surplus = {c.slot.id: (None if c.kind == "removed" else c.slot.seats_taken - c.seats_after)
-               for c in change.slots if c.kind == "removed" or (c.kind == "shrunk" and c.slot.seats_taken > c.seats_after)}
+    surplus = {c.slot.id: None if c.kind == "removed" else c.slot.seats_taken - c.seats_after
+               for c in change.slots
+               if c.kind == "removed" or (c.kind == "shrunk" and c.slot.seats_taken > c.seats_after)}
     if not surplus:
         return
     lock = {"populate_existing": True}

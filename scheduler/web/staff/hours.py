@@ -17,9 +17,8 @@ from ... import clock
 from ...extensions import db
 from ...i18n import local_when
 from ...models import BookingSource
-from ...services import schedule, staff as accounts
+from ...services import hours as rules, schedule, staff as accounts
 from ...services.errors import InvalidInput, NotFound
-from ...services.hours import closure_json, rule_json
 from ..api import check_types, json_object
 from ..outbox import commit_and_send
 from .access import actor
@@ -70,7 +69,7 @@ class HoursForm(FlaskForm):
 
     def fill(self, rules):
         for rule in rules:
-            self.hours.append_entry({**rule_json(rule), "weekday": str(rule.weekday)})
+            self.hours.append_entry({**rules.rule_json(rule), "weekday": str(rule.weekday)})
 
     def add_blank_rows(self):
         while sum(1 for entry in self.hours if entry.is_blank()) < BLANK_ROWS:
@@ -177,8 +176,8 @@ def closures(slug):
         status = 422
     today = clock.now().astimezone(office.tz).date()
     return _page("staff/closures.html", office, form=form, change=change, stale=stale,
-                 closures=schedule.upcoming_closures(office, today), delete_form=ConfirmChangeForm(),
-                 holidays=schedule.public_holidays(office, today, str(get_locale()))), status
+                 closures=rules.upcoming_closures(office, today), delete_form=ConfirmChangeForm(),
+                 holidays=rules.public_holidays(office, today, str(get_locale()))), status
 
 
 @pages.post("/offices/<slug>/closures/<int(max=2147483647):closure_id>/delete")
@@ -235,14 +234,14 @@ def _answer(change, office, created=200):
         commit_and_send()
     body = change_json(change, office)
     if change.closure is not None:
-        body["closure"] = closure_json(change.closure)
+        body["closure"] = rules.closure_json(change.closure)
     return jsonify(body), created if change.applied else 200
 
 
 @api.get("/offices/<slug>/hours")
 def api_hours(slug):
     office = accounts.office_for(actor(), slug)
-    return jsonify(hours=[rule_json(rule) for rule in office.hours])
+    return jsonify(hours=[rules.rule_json(rule) for rule in office.hours])
 
 
 @api.put("/offices/<slug>/hours")
@@ -260,9 +259,9 @@ def api_closures(slug):
     office = accounts.office_for(actor(), slug)
     today = clock.now().astimezone(office.tz).date()
     return jsonify(
-        closures=[closure_json(closure) for closure in schedule.upcoming_closures(office, today)],
+        closures=[rules.closure_json(closure) for closure in rules.upcoming_closures(office, today)],
         holidays=[{"date": day.isoformat(), "name": name}
-                  for day, name in schedule.public_holidays(office, today, str(get_locale()))],
+                  for day, name in rules.public_holidays(office, today, str(get_locale()))],
         closed_on_public_holidays=office.closed_on_public_holidays,
     )
 
