@@ -67,8 +67,8 @@ class HoursForm(FlaskForm):
     hours = FieldList(FormField(RuleForm), max_entries=60)
     fingerprint = HiddenField()
 
-    def fill(self, rules):
-        for rule in rules:
+    def fill(self, office_hours):
+        for rule in office_hours:
             self.hours.append_entry({**rules.rule_json(rule), "weekday": str(rule.weekday)})
 
     def add_blank_rows(self):
@@ -149,7 +149,7 @@ def hours(slug):
     else:
         status = 422
     form.add_blank_rows()
-    return _page("staff/hours.html", office, form=form, change=change, stale=stale), status
+    return _page("staff/hours.html", office, form=form, change=change, stale=stale, invalid=status == 422), status
 
 
 @pages.route("/offices/<slug>/closures", methods=["GET", "POST"])
@@ -176,7 +176,7 @@ def closures(slug):
         status = 422
     today = clock.now().astimezone(office.tz).date()
     return _page("staff/closures.html", office, form=form, change=change, stale=stale,
-                 closures=rules.upcoming_closures(office, today), delete_form=ConfirmChangeForm(),
+                 closures=rules.upcoming_closures(office, today),
                  holidays=rules.public_holidays(office, today, str(get_locale()))), status
 
 
