@@ -206,3 +206,22 @@ def waitlist_removed(entry):
         )
     return queue_sms(entry.phone, entry.locale, "waitlist_removed", body)
 
+
+# --- Weekly hours and closures (services.schedule) ---
+
+def booking_closed(booking, now):
+    """The office took the appointment's time away (hours changed, a closure, fewer seats).
+    Sent outside quiet hours, before the offer of a new time that follows it."""
+    if not booking.phone and not booking.email:
+        return
+    office = booking.office
+    with force_locale(booking.locale):
+        body = _(
+            "%(office)s\nWe are closed at the time of your appointment (%(when)s). You are "
+            "back on the waitlist; we will text you a new time.",
+            office=office.name, when=sms_when(booking.slot.starts_at, office),
+        )
+    if booking.phone:
+        queue_sms(booking.phone, booking.locale, "cancellation", body, booking=booking,
+                  due_at=policy.sending_time(now, office))
+    queue_calendar_email(booking, now, body)

@@ -351,3 +351,14 @@ def offer_to(entry: WaitlistEntry, slot: Slot, *, actor, now: datetime) -> Offer
                  after={"status": str(offer.status), "slot_id": slot.id, "waitlist_entry_id": entry.id,
                         "hold_minutes": offer.hold_minutes})
     return offer
+
+
+# --- Weekly hours and closures (services.schedule) ---
+
+def take_back(offer, now):
+    """Withdraw a pending offer whose time is taken away or loses seats, and free its seat
+    without offering it on: the seat itself is going. The resident keeps their place."""
+    if _answer(offer, OfferStatus.WITHDRAWN, now):
+        seats.release(offer.slot_id)
+        return True
+    return False

@@ -9,6 +9,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from ..extensions import db
 from ..models import Office, Slot
 from .errors import NotFound
+from .locks import transaction_lock
 
 
 def materialise(now, horizon_days=None, office_ids=None):
@@ -24,6 +25,9 @@ def materialise(now, horizon_days=None, office_ids=None):
         query = query.where(Office.id.in_(office_ids))
     created = 0
     for office in db.session.scalars(query).all():
+        # Not while staff save a change of its hours or closures (services.schedule): the
+        # rules are read after it, so no slot of a day just closed is made again.
+        transaction_lock("schedule", office.id)
         today = now.astimezone(office.tz).date()
         days = [today + timedelta(days=n) for n in range(horizon_days + 1)]
         rows = [slot for slot in planned_slots(office, days) if slot["starts_at"] > now]

@@ -186,3 +186,32 @@ def remove(entry: WaitlistEntry, reason: str, *, actor, now: datetime) -> bool:
                  before={"status": str(WaitlistStatus.WAITING)},
                  after={"status": str(entry.status), "withdrawn_offer_id": offer.id if offer else None})
     return True
+
+
+# --- Weekly hours and closures (services.schedule) ---
+
+def put_back(booking, now):
+    """A resident whose appointment the office took away waits again at that office, with
+    the time they first asked (``requested_at`` of the booking) and no preferences, so the
+    nearest free time fits. Someone already waiting there keeps one wait (the unique index),
+    with the earlier of the two request times. Without a phone nobody can be offered
+    anything: None."""
+    if not booking.phone:
+        return None
+    waiting = (select(WaitlistEntry)
+               .where(WaitlistEntry.office_id == booking.office_id, WaitlistEntry.phone == booking.phone,
+                      WaitlistEntry.status == WaitlistStatus.WAITING)
+               .with_for_update())
+    entry = db.session.scalar(waiting)
+    if entry is None:
+        entry = WaitlistEntry(office_id=booking.office_id, name=booking.name, phone=booking.phone,
+                              locale=booking.locale, topic=booking.topic, requested_at=booking.requested_at)
+        try:
+            with db.session.begin_nested():
+                db.session.add(entry)
+                db.session.flush()
+            return entry
+        except IntegrityError:  # they joined just now, from another request
+            entry = db.session.scalar(waiting)
+    entry.requested_at = min(entry.requested_at, booking.requested_at)
+    return entry
