@@ -43,7 +43,7 @@ def join(office, *, name, phone, locale, now, weekdays=None, earliest=None, late
             db.session.flush()
     except IntegrityError as error:  # the partial unique index: one wait per phone and office
         raise AlreadyWaiting() from error
-    notify.waitlist_joined(entry, position(entry))
+    notify.waitlist_joined(entry, position(entry), now)
     offers.fill_office(office.id, now)
     return entry
 
