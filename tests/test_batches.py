@@ -13,7 +13,11 @@ from scheduler.services import booking
 
 from . import factories
 from .twilio_fake import (  # noqa: F401  (twilio_http: a fixture)
-    DiesAfterTwilioTookIt, DiesBeforeTwilioGotIt, Killed, twilio_config, twilio_http,
+    DiesAfterTwilioTookIt,
+    DiesBeforeTwilioGotIt,
+    Killed,
+    twilio_config,
+    twilio_http,
 )
 
 
