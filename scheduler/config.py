@@ -50,6 +50,18 @@ DEFAULTS = {
     "OUTBOX_RETRY_MINUTES": [1, 5, 15, 60, 240],
     # A message claimed for sending this long ago, and not recorded, is checked and recovered.
     "OUTBOX_STALE_MINUTES": 10,
+    # The dispatcher claims up to this many due messages at once and sends them over this
+    # many connections to the provider at a time.
+    "OUTBOX_BATCH_SIZE": 200,
+    "OUTBOX_SEND_CONCURRENCY": 4,
+    # When the provider says "too many requests" (Twilio's 429), the rest of the batch waits
+    # this long.
+    "OUTBOX_RATE_LIMIT_PAUSE_SECONDS": 30,
+    # On SQLite (no LISTEN/NOTIFY) the dispatcher looks for due messages this often.
+    "OUTBOX_POLL_SECONDS": 0.25,
+    # The longest the dispatcher sleeps without being woken: messages also fall due by the
+    # clock (the end of quiet hours, a retry's pause).
+    "OUTBOX_IDLE_SECONDS": 15,
     # The scheduler's leadership lease on SQLite (PostgreSQL holds an advisory lock instead).
     "SCHEDULER_LEASE_SECONDS": 60,
     # How often the scheduler renews its leadership and writes its heartbeat; a standby
@@ -71,6 +83,13 @@ DEFAULTS = {
     "STAFF_PASSWORD_MIN_LENGTH": 12,
     # Failed staff logins per client address; a successful login does not count.
     "RATELIMIT_LOGIN": "10 per minute;50 per day",
+    # PostgreSQL: how long to wait for a connection, for one statement, and for a lock
+    # (row, table or advisory) before giving up with an error rather than hanging.
+    "DATABASE_CONNECT_TIMEOUT_SECONDS": 5,
+    "DATABASE_STATEMENT_TIMEOUT_SECONDS": 30,
+    "DATABASE_LOCK_TIMEOUT_SECONDS": 10,
+    # The scheduler's bulk jobs (reminders, slots, purging personal data) may take longer.
+    "DATABASE_JOB_STATEMENT_TIMEOUT_SECONDS": 300,
 }
 
 
@@ -80,6 +99,8 @@ def _parse(raw, default):
         return raw.strip().lower() in {"1", "true", "yes", "on"}
     if isinstance(default, int):
         return int(raw)
+    if isinstance(default, float):
+        return float(raw)
     if isinstance(default, list):
         return json.loads(raw) if raw.lstrip().startswith("[") else [
             part.strip() for part in raw.split(",") if part.strip()

@@ -1,22 +1,24 @@
-"""Jobs: the periodic and after-commit work. Each is a call into the service layer that
-commits its own work, is safe to run twice, and safe to run from two processes at once.
+"""Jobs: the periodic work of the scheduler process. Each is a call into the service layer
+that commits its own work, is safe to run twice, and safe to run from two processes at once.
 
-They run inside an application context (a request's, or the scheduler's own) and never start
-at import time.
+They run inside an application context (the scheduler's own, or a CLI command's) and never
+start at import time.
 """
 import logging
+from datetime import timedelta
 
 from flask import current_app
 
-from . import clock
+from . import clock, delivery
+from .database import allow_long_statements
 from .extensions import db
-from .models import Message, MessageStatus
 from .services import offers, outbox, reminders, retention, slots, waitlist
 
 log = logging.getLogger(__name__)
 
 
 def materialise_slots(now=None):
+    allow_long_statements(current_app.config["DATABASE_JOB_STATEMENT_TIMEOUT_SECONDS"])
     created = slots.materialise(now or clock.now())
     db.session.commit()
     return created
@@ -41,44 +43,45 @@ def expire_offers(now=None):
 
 
 def send_reminders(now=None):
+    allow_long_statements(current_app.config["DATABASE_JOB_STATEMENT_TIMEOUT_SECONDS"])
     queued = reminders.queue_due(now or clock.now())
     db.session.commit()
     return queued
 
 
 def purge_personal_data(now=None):
+    allow_long_statements(current_app.config["DATABASE_JOB_STATEMENT_TIMEOUT_SECONDS"])
     purged = retention.purge(now or clock.now())
     db.session.commit()
     return purged
 
 
-def dispatch_outbox(now=None, message_ids=None, limit=100):
-    """Send what is due. Each batch is claimed and committed before anything is sent, so two
-    dispatchers never send one message twice."""
+def dispatch_outbox(now=None, limit=None):
+    """Send what is due, a batch at a time, until nothing due is left (or ``limit`` messages
+    were handled, or the provider asked us to slow down). Returns how many were sent.
+
+    Each batch is claimed and committed before anything is sent, so two dispatchers never
+    send one message twice, and no transaction is open while the providers are called.
+    """
     now = now or clock.now()
-    claimed = outbox.claim_due(now, limit=limit, message_ids=message_ids)
-    db.session.commit()
-    sent = 0
-    for message_id in claimed:
-        message = db.session.get(Message, message_id)
-        backend = backend_for(message)
-        try:
-            # A failed attempt may have failed after the provider took the message (a timeout
-            # on the way back): before trying again, ask it, as recover_outbox does.
-            provider_id = message.attempts > 1 and backend.lookup(message, message.created_at)
-            provider_id = provider_id or backend.send(message, now)
-        except outbox.PermanentFailure as error:
-            log.warning("message %s refused: %s", message_id, error)
-            db.session.rollback()
-            outbox.record_failure(message_id, error, now, permanent=True)
-        except Exception as error:  # the provider's failure is recorded and retried, never raised
-            log.warning("sending message %s failed: %s", message_id, error)
-            db.session.rollback()
-            outbox.record_failure(message_id, error, now)
-        else:
-            outbox.record_sent(message_id, provider_id, now)
-            sent += 1
+    config = current_app.config
+    size = config["OUTBOX_BATCH_SIZE"]
+    pause = timedelta(seconds=config["OUTBOX_RATE_LIMIT_PAUSE_SECONDS"])
+    sent = handled = 0
+    while limit is None or handled < limit:
+        batch, seen = outbox.claim_due(now, limit=size if limit is None else min(size, limit - handled))
         db.session.commit()
+        handled += seen
+        if not batch:
+            if seen:
+                continue  # all of them skipped (opted out, too late): look at the next ones
+            break
+        results = delivery.send_batch(batch, now)
+        sent += outbox.record(results, now, pause=pause)
+        db.session.commit()
+        if any(not result.tried for result in results):
+            log.warning("the SMS provider asks us to slow down; the outbox pauses for %s", pause)
+            break
     return sent
 
 
@@ -91,26 +94,29 @@ def recover_outbox(now=None):
     after the claim). Found: it was sent, record it. Not found: the provider never took it,
     so sending it again reaches the resident once. E-mail cannot be looked up; it is sent
     again with the same Message-ID, which mail systems treat as one message.
+
+    The provider is asked with no transaction open; what it says is recorded only for
+    messages still in the claim that was looked up.
     """
     now = now or clock.now()
-    recovered = 0
-    for message in outbox.stale(now):
+    stale = outbox.stale(now)
+    db.session.commit()
+    found, lost = [], []
+    for message in stale:
         try:
-            provider_id = backend_for(message).lookup(message, message.claimed_at)
+            provider_id = delivery.backend_for(message).lookup(message, message.claimed_at)
         except Exception as error:  # the provider cannot tell now: ask again next time
             log.warning("looking up message %s failed: %s", message.id, error)
             continue
         if provider_id:
-            outbox.record_sent(message.id, provider_id, message.claimed_at)
+            found.append((message, provider_id))
         else:
-            message.status, message.due_at = MessageStatus.QUEUED, now
-        recovered += 1
+            lost.append(message)
+    if not found and not lost:
+        return 0
+    recovered = outbox.record_recovered(found, lost, now)
     db.session.commit()
     return recovered
-
-
-def backend_for(message):
-    return current_app.extensions["mail_backend" if message.channel == "email" else "sms_backend"]
 
 
 def tick(now=None):
@@ -122,6 +128,6 @@ def tick(now=None):
         "offers": make_offers(now),
         "reminders": send_reminders(now),
         "recovered": recover_outbox(now),
-        "sent": dispatch_outbox(now, limit=1000),
+        "sent": dispatch_outbox(now),
         "purged": purge_personal_data(now),
     }

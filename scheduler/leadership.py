@@ -18,6 +18,7 @@ from sqlalchemy import select, text, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from . import clock, jobs
+from .dispatcher import Dispatcher
 from .extensions import db
 from .models import SchedulerLease
 from .services.locks import lock_key
@@ -27,9 +28,9 @@ log = logging.getLogger(__name__)
 LEASE = "scheduler"
 
 # (job, seconds between runs). Every job is safe to run late, twice, or beside another
-# process, so the settings below only keep the loop calm, never correct.
+# process, so the settings below only keep the loop calm, never correct. The outbox is not
+# among them: the dispatcher sends it as soon as messages are written (see ``dispatcher``).
 SCHEDULE = [
-    (jobs.dispatch_outbox, 15),
     (jobs.expire_offers, 30),
     (jobs.make_offers, 60),
     (jobs.send_reminders, 300),
@@ -155,6 +156,7 @@ class SchedulerProcess:
         with app.app_context():
             self.leadership = leadership_for(self.holder, self.lease_seconds)
         self.scheduler = None
+        self.dispatcher = None
 
     def step(self):
         """Become or stay leader and run the jobs, or stop them; returns whether leading."""
@@ -201,9 +203,14 @@ class SchedulerProcess:
             scheduler.add_job(self._run, "interval", seconds=seconds, args=[job], id=job.__name__,
                               next_run_time=datetime.now(UTC))
         scheduler.start()
+        self.dispatcher = Dispatcher(self.app)
+        self.dispatcher.start()
         return scheduler
 
     def _stop_jobs(self):
+        if self.dispatcher is not None:
+            self.dispatcher.stop()
+            self.dispatcher = None
         if self.scheduler is not None:
             self.scheduler.shutdown(wait=True)
             self.scheduler = None

@@ -4,6 +4,8 @@
     .venv/bin/python scripts/benchmark.py [--database-url URL] [--waitlist 100000]
         [--bookings 50000] [--runs 50] [--passes 5] [--sms-latency-ms 200]
         [--profile] [--explain] [--keep] [--output docs/benchmark.md | --no-write]
+        [--no-messaging] [--throughput-rounds 5] [--throughput-requests 300]
+        [--catch-up 2700] [--scheduler-runs 30]
 
 What it does:
 
@@ -20,7 +22,12 @@ What it does:
    from the start of the request to the moment the offer SMS of the freed seat is handed to
    the SMS backend (a recording wrapper around the configured console backend); then as
    many again with every send taking ``--sms-latency-ms``, as a provider's API call does.
-4. Prints a Markdown report and writes it to ``docs/benchmark.md`` (unless ``--no-write``).
+4. Unless ``--no-messaging`` (needs ``pip install -e '.[bench]'`` for gunicorn): times the
+   dispatcher draining ``--catch-up`` reminders due at once; cancels ``--scheduler-runs``
+   bookings with ``flask scheduler run`` running in its own process, timed until it hands the
+   offer to the backend; and serves bookings under gunicorn alternated with a bare Flask app
+   doing one INSERT (``scripts/bench_messaging.py``), as a ratio per round.
+5. Prints a Markdown report and writes it to ``docs/benchmark.md`` (unless ``--no-write``).
    Whatever follows the NOTES_MARKER line in that file is kept: notes written by hand.
 
 The clock is fixed (``CLOCK``) on a working day at 10:00 in Dortmund, outside quiet hours,
@@ -44,6 +51,7 @@ from zoneinfo import ZoneInfo
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "scripts"))
 
 import holidays  # noqa: E402
 import psycopg  # noqa: E402
@@ -320,6 +328,8 @@ def measure_cancellations(app, recorder, tokens, warm_up=True):
         started = time.perf_counter()
         response = client.post(f"/api/v1/bookings/{token}/cancel")
         finished = time.perf_counter()
+        with app.app_context():
+            jobs.dispatch_outbox()  # what the scheduler's dispatcher does, woken by the commit
         if response.status_code != 200 or response.get_json()["status"] != "cancelled":
             raise RuntimeError(f"cancel failed: {response.status_code} {response.get_data(True)}")
         if warm_up and index == 0:
@@ -436,16 +446,16 @@ def report(app, args, command, machine, data, now, passes, cancel, slow_cancel, 
         "warm-up request), each `POST /api/v1/bookings/<token>/cancel` through the Flask test "
         "client, timed from the start of the request to the backend's `send()` of the offer. "
         "The cancellation writes the resident's confirmation and the offer to the next person "
-        "in one transaction; after the commit both are sent, the confirmation first.",
+        "in one transaction; after the commit one pass of the dispatcher (`jobs.dispatch_outbox`, "
+        "in the same thread: what the scheduler's woken dispatcher runs) sends both.",
     ]
     if misses:
         lines += ["", f"{misses} cancellation(s) made no offer (nobody could use the seat)."]
     lines += [
         "", "Passes of the loop: every job of `jobs.tick`, each timed (in its own application "
         "context, as the scheduler process runs them). The first pass catches up on the loaded "
-        "data (reminders for the next 24 hours, offers for the free seats, lapsed waits); the "
-        "outbox sends at most 1,000 messages a pass, so the second drains the rest; after that "
-        "there is nothing to do but look.", "",
+        "data (reminders for the next 24 hours, offers for the free seats, lapsed waits) and "
+        "drains the outbox in batches; after that there is nothing to do but look.", "",
         "| job | first pass | second pass | steady state (median) |",
         "| --- | ---: | ---: | ---: |",
     ]
@@ -471,6 +481,72 @@ def report(app, args, command, machine, data, now, passes, cancel, slow_cancel, 
         lines += ["### Where the time goes: the statements that took longest in total", ""]
         for title, profile in profiles:
             lines += profile_section(app, title, profile, args.explain)
+    return "\n".join(lines)
+
+
+def measure_messaging(app, uri, now, args, rng):
+    """(a) bookings under gunicorn against a bare app, (b) a catch-up of due reminders,
+    (c) cancellation to offer with ``flask scheduler run`` running."""
+    import bench_messaging as messaging
+
+    log(f"catch-up of {args.catch_up} reminders")
+    catch_up = messaging.measure_catch_up(app, args.catch_up)
+    log(f"catch-up: {catch_up[1]} sent in {catch_up[0]:.2f} s")
+    live = create_app({  # the real clock, as the scheduler process has it
+        "SQLALCHEMY_DATABASE_URI": uri, "SECRET_KEY": "benchmark", "SMS_BACKEND": "console",
+        "RATELIMIT_ENABLED": False, "PUBLIC_BASE_URL": "https://termine.example.org",
+        "LOG_LEVEL": "WARNING", "QUIET_HOURS": "00:00-00:00",
+    })
+    tokens = pick_bookings(live, now, args.scheduler_runs, rng)
+    log(f"{args.scheduler_runs} cancellations with scheduler run running")
+    offers = messaging.measure_scheduler_run(live, uri, tokens)
+    log(f"offer at the provider: median {ms(median(offers[0]))}")
+    log(f"throughput: {args.throughput_rounds} rounds of {args.throughput_requests} requests")
+    slots = messaging.future_slots(app, now, 50)
+    rounds = messaging.measure_throughput(uri, slots, args.throughput_rounds, args.throughput_requests)
+    with live.app_context():
+        db.engine.dispose()
+    return catch_up, offers, rounds
+
+
+def messaging_report(args, command, catch_up, offers, rounds):
+    import bench_messaging as messaging
+
+    ratios = [booked / floor for booked, floor in rounds]
+    ratio, low, high = messaging.spread(ratios)
+    latencies, misses = offers
+    rows = [
+        ("(a) bookings per second under gunicorn (2 sync workers), median of rounds",
+         f"{messaging.spread([b for b, _ in rounds])[0]:,.0f}/s", ""),
+        ("(a) the bare app (parse the JSON, one INSERT), median of rounds",
+         f"{messaging.spread([f for _, f in rounds])[0]:,.0f}/s", ""),
+        ("(a) ratio booking / bare app: median (lowest, highest round)",
+         f"{ratio:.2f} ({low:.2f}, {high:.2f})", "≥ 0.33"),
+        (f"(b) catch-up: {catch_up[1]:,} due reminders sent (console backend)",
+         f"{catch_up[0]:.2f} s", "≤ 3 s"),
+        ("(c) cancellation → offer at the provider, `scheduler run` running, median",
+         ms(median(latencies)), "< 1 s"),
+        ("(c) the same, p95", ms(percentile(latencies, 0.95)) if latencies else "n/a", "< 1 s"),
+    ]
+    lines = [
+        "## Messages off the request path", "",
+        f"Command: `{command}` (the measurements below run after the ones above, on the same "
+        "database; `--no-messaging` skips them).", "",
+        "| measurement | result | aim |", "| --- | ---: | ---: |",
+        *(f"| {name} | {value} | {aim} |" for name, value, aim in rows), "",
+        f"(a) `gunicorn -w 2 wsgi:app` and `gunicorn -w 2 'bench_messaging:bare_app()'` on "
+        f"127.0.0.1, each given {args.throughput_requests} `POST /api/v1/bookings` from 4 client "
+        f"threads, alternated for {args.throughput_rounds} rounds after one warm-up round; the "
+        "ratio is taken round by round. No scheduler runs meanwhile: the confirmations wait in "
+        "the outbox.",
+        f"(b) {args.catch_up:,} reminders queued in one transaction, then `jobs.dispatch_outbox` "
+        "timed until the outbox is drained (batches of `OUTBOX_BATCH_SIZE`, "
+        "`OUTBOX_SEND_CONCURRENCY` at a time).",
+        f"(c) `flask --app wsgi scheduler run` in its own process (console backend); "
+        f"{len(latencies)} cancellations through the API, each timed from the request's start "
+        "to the scheduler's log line handing the offer to the backend."
+        + (f" {misses} made no offer or none was seen within 20 s." if misses else ""), "",
+    ]
     return "\n".join(lines)
 
 
@@ -514,6 +590,16 @@ def main(argv=None):
     parser.add_argument("--output", default=str(ROOT / "docs" / "benchmark.md"),
                         help="where to write the report (default docs/benchmark.md)")
     parser.add_argument("--no-write", action="store_true", help="only print the report")
+    parser.add_argument("--no-messaging", dest="messaging", action="store_false",
+                        help="skip the messaging measurements (gunicorn throughput, catch-up, "
+                             "scheduler run)")
+    parser.add_argument("--throughput-rounds", type=int, default=5,
+                        help="alternated rounds of bookings and of the bare app under gunicorn")
+    parser.add_argument("--throughput-requests", type=int, default=300,
+                        help="requests per round and app")
+    parser.add_argument("--catch-up", type=int, default=2700, help="reminders due at once")
+    parser.add_argument("--scheduler-runs", type=int, default=30,
+                        help="cancellations measured with `flask scheduler run` running")
     args = parser.parse_args(argv)
     args.profile = args.profile or args.explain
     if args.passes < 1 or args.runs < 1:
@@ -570,6 +656,9 @@ def main(argv=None):
 
         text_report = report(app, args, command, machine, data, now, passes, cancel, slow_cancel,
                              profiles if args.profile else [])
+        if args.messaging:
+            text_report += "\n" + messaging_report(args, command, *measure_messaging(
+                app, uri, now, args, rng))
         print(text_report)
         if not args.no_write:
             path = Path(args.output)

@@ -11,6 +11,7 @@ from scheduler.extensions import db
 from scheduler.models import Office, Slot, WeeklyHours
 
 from . import factories
+from .outbox import deliver
 
 
 def test_seed_demo_creates_the_offices_hours_and_slots_once(app, runner):
@@ -35,6 +36,7 @@ def test_messages_lists_the_outbox_as_json_and_filters_by_phone(app, runner, cli
         db.session.commit()
     for phone, locale in (("0151 23456789", "de"), ("0152 98765432", "en")):
         client.post("/api/v1/bookings", json={"slot_id": slot_id, "name": "A", "phone": phone, "locale": locale})
+    deliver(app)
     rows = json.loads(runner.invoke(args=["messages", "--json"]).output)
     assert [(r["to"], r["kind"], r["status"]) for r in rows] == [
         ("+4915123456789", "confirmation", "sent"), ("+4915298765432", "confirmation", "sent")]

@@ -13,6 +13,7 @@ from scheduler.extensions import db
 from scheduler.models import Booking, BookingStatus, Offer, Slot
 
 from . import factories
+from .outbox import deliver
 
 RESIDENTS = 16
 
@@ -123,6 +124,7 @@ def test_answers_racing_for_one_offer_settle_it_once(app, clock):
     waiting = client.post("/api/v1/waitlist", json={
         "office": "lanstrop", "name": "Waiting", "phone": factories.mobile(), "locale": "de"}).json
     client.post(f"/api/v1/bookings/{token}/cancel")
+    deliver(app)
     offer = client.get(f"/api/v1/waitlist/{waiting['token']}").json["offer"]["token"]
     barrier = threading.Barrier(8)
 

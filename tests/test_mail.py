@@ -15,6 +15,7 @@ from scheduler.extensions import db
 from scheduler.models import Booking, Message, MessageStatus
 
 from . import factories
+from .outbox import deliver
 
 SENDER = "termine@lokal-willkommen.dortmund.de"
 REFUSED = "gibt-es-nicht@example.org"
@@ -91,6 +92,7 @@ def book(client, slot_id, **fields):
         **fields,
     })
     assert response.status_code == 201, response.json
+    deliver(client.application)
     return response.json
 
 
@@ -151,6 +153,7 @@ def test_cancelling_sends_a_cancellation_of_the_same_event(app, client, slots, i
     made = book(client, slots[0], email="amina@example.org")
     response = client.post(f"/api/v1/bookings/{made['token']}/cancel")
     assert response.status_code == 200 and response.json["status"] == "cancelled"
+    deliver(app)
 
     invite, cancel = inbox.mails()
     assert cancel["Subject"] == translated(
@@ -171,9 +174,11 @@ def test_moving_to_an_earlier_time_updates_the_same_event(app, client, slots, in
     first = book(client, slots[0])
     mover = book(client, slots[1], email="amina@example.org", notify_earlier=True)
     client.post(f"/api/v1/bookings/{first['token']}/cancel")
+    deliver(app)
     offer = client.get(f"/api/v1/bookings/{mover['token']}").json["offer"]
     response = client.post(f"/api/v1/offers/{offer['token']}/accept")
     assert response.status_code == 200 and response.json["booking"]["slot_id"] == slots[0]
+    deliver(app)
 
     invite, moved = inbox.mails()
     (_, invited), (method, updated) = invitation(invite), invitation(moved)

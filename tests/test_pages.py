@@ -8,6 +8,7 @@ from scheduler.extensions import db
 from scheduler.models import Booking, BookingStatus, Message, Slot
 
 from . import factories
+from .outbox import deliver
 
 
 @pytest.fixture
@@ -61,6 +62,7 @@ def test_booking_lands_on_a_confirmation_with_manage_and_calendar_links(app, cli
 def test_the_confirmation_sms_is_in_the_language_of_the_page(app, client, slot_id):
     client.get("/?lang=ar")
     assert book_through_the_form(client, slot_id).status_code == 303
+    deliver(app)
     with app.app_context():
         message = db.session.scalar(select(Message))
         assert message.locale == "ar" and message.status == "sent"

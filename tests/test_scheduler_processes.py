@@ -8,7 +8,8 @@ import signal
 import subprocess
 import sys
 import threading
-from datetime import timedelta
+import time
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select, update
 
@@ -44,6 +45,7 @@ def tick(uri, now):
     env = {
         **os.environ, "SQLALCHEMY_DATABASE_URI": uri, "SECRET_KEY": "test", "SMS_BACKEND": "console",
         "PUBLIC_BASE_URL": "https://termine.example.org", "LOG_LEVEL": "INFO",
+        "OUTBOX_BATCH_SIZE": "7",  # many small batches, claimed by both processes in turn
     }
     return subprocess.Popen(
         [sys.executable, "-m", "flask", "--app", "wsgi", "scheduler", "tick", "--now", now.isoformat()],
@@ -77,10 +79,10 @@ def test_two_schedulers_make_each_offer_and_send_each_sms_exactly_once(app, data
     assert logged == len(messages)  # each SMS handed to the backend once, by one process
 
 
-def scheduler_run(uri):
+def scheduler_run(uri, **settings):
     env = {
         **os.environ, "SQLALCHEMY_DATABASE_URI": uri, "SECRET_KEY": "test", "SMS_BACKEND": "console",
-        "LOG_LEVEL": "INFO", "SCHEDULER_HEARTBEAT_SECONDS": "1", "PYTHONUNBUFFERED": "1",
+        "LOG_LEVEL": "INFO", "SCHEDULER_HEARTBEAT_SECONDS": "1", "PYTHONUNBUFFERED": "1", **settings,
     }
     return subprocess.Popen(
         [sys.executable, "-m", "flask", "--app", "wsgi", "scheduler", "run"],
@@ -115,9 +117,44 @@ def test_scheduler_run_stands_by_and_takes_over_when_the_leader_stops(database_u
         assert leader.wait(timeout=60) == 0
         wait_for(standby, "leads; starting the jobs")
     finally:
-        for process in (leader, standby):
-            if process is not None:
-                if process.poll() is None:
-                    process.kill()
-                process.wait()
-                process.stdout.close()
+        stop(leader, standby)
+
+
+def stop(*processes):
+    for process in processes:
+        if process is not None:
+            if process.poll() is None:
+                process.kill()
+            process.wait()
+            process.stdout.close()
+
+
+def test_scheduler_run_sends_the_offer_of_a_cancellation_at_once(app, database_uri, clock):
+    """The request writes the offer; the running scheduler's dispatcher, woken by the
+    commit (NOTIFY, or its poll on SQLite), sends it long before its idle wake-up."""
+    clock.now = datetime.now(UTC)  # the scheduler process reads the real clock
+    app.config["QUIET_HOURS"] = "00:00-00:00"
+    with app.app_context():
+        office = factories.office(hours=())
+        slot = factories.slot(office, clock.now + timedelta(days=3), seats=1)
+        token = booking.book(slot.id, name="Amina", phone=factories.mobile(), locale="de", now=clock.now).token
+        waiting = waitlist.join(office, name="Olena", phone=factories.mobile(), locale="en", now=clock.now).phone
+        db.session.commit()
+    leader = scheduler_run(database_uri, QUIET_HOURS="00:00-00:00", OUTBOX_IDLE_SECONDS="600")
+    try:
+        wait_for(leader, "leads; starting the jobs")
+        clock.now = datetime.now(UTC)
+        assert app.test_client().post(f"/api/v1/bookings/{token}/cancel").status_code == 200
+
+        deadline = time.monotonic() + 30
+        sent = None
+        while sent is None and time.monotonic() < deadline:
+            with app.app_context():
+                sent = db.session.scalar(select(Message).where(
+                    Message.kind == "offer", Message.to == waiting,
+                    Message.status == MessageStatus.SENT))
+            if sent is None:
+                threading.Event().wait(0.05)  # the next look, not a guess at how long it takes
+        assert sent is not None, "the offer was not sent while the scheduler ran"
+    finally:
+        stop(leader)

@@ -10,6 +10,7 @@ from scheduler.models import Booking, Message, MessageStatus
 
 from . import factories
 from .conftest import base_config
+from .outbox import deliver
 from .twilio_fake import ACCOUNT, config_overrides, twilio_http  # noqa: F401  (fixtures)
 
 
@@ -23,8 +24,10 @@ def slot_id(app, clock):
 
 
 def book(client, slot_id, locale="ar"):
-    return client.post("/api/v1/bookings", json={"slot_id": slot_id, "name": "Amina",
-                                                 "phone": "0151 23456789", "locale": locale})
+    response = client.post("/api/v1/bookings", json={"slot_id": slot_id, "name": "Amina",
+                                                     "phone": "0151 23456789", "locale": locale})
+    deliver(client.application)
+    return response
 
 
 def test_the_confirmation_goes_to_twilio_in_the_residents_language(app, client, slot_id, twilio_http):
@@ -47,6 +50,7 @@ def test_cancelling_sends_one_cancellation(client, slot_id, twilio_http):
     token = book(client, slot_id, locale="en").json["token"]
     client.post(f"/api/v1/bookings/{token}/cancel")
     client.post(f"/api/v1/bookings/{token}/cancel")
+    deliver(client.application)
     bodies = [r["data"]["Body"] for r in twilio_http.requests]
     assert len(bodies) == 2 and "is cancelled" in bodies[1]
 

@@ -54,7 +54,7 @@ def texts(app, ctx, clock, language):
     notify.booking_reminder(amina, 24, now)
     # Karim waits: the free seats of the earlier time go to him, then to Amina.
     karim = waitlist.join(office, name="Karim", phone=factories.mobile(), locale=language, now=now)
-    notify.waitlist_joined(karim, 999)
+    notify.waitlist_joined(karim, 999, now)
     waiting = db.session.scalar(select(Offer).where(Offer.phone == karim.phone))
     move_up = db.session.scalar(select(Offer).where(Offer.phone == amina.phone))
     assert (waiting.slot, move_up.slot) == (earlier, earlier)

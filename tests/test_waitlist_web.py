@@ -8,6 +8,7 @@ from scheduler.extensions import db
 from scheduler.models import Message, Offer, OfferStatus, Slot
 
 from . import factories
+from .outbox import deliver
 
 
 @pytest.fixture
@@ -73,6 +74,7 @@ def test_joining_twice_or_an_unknown_office_is_refused_in_json(client, booked):
 def test_a_cancellation_offers_the_seat_and_the_api_shows_and_accepts_it(client, booked, slot_id):
     waiting = join(client).json
     assert client.post(f"/api/v1/bookings/{booked}/cancel").status_code == 200
+    deliver(client.application)
 
     state = client.get(f"/api/v1/waitlist/{waiting['token']}").json
     offer = state["offer"]
@@ -92,8 +94,10 @@ def test_a_cancellation_offers_the_seat_and_the_api_shows_and_accepts_it(client,
 def test_declining_through_the_api_passes_the_seat_on(client, booked):
     first, second = join(client).json, join(client).json
     client.post(f"/api/v1/bookings/{booked}/cancel")
+    deliver(client.application)
     offer = client.get(f"/api/v1/waitlist/{first['token']}").json["offer"]
     assert client.post(f"/api/v1/offers/{offer['token']}/decline").status_code == 200
+    deliver(client.application)
     assert client.get(f"/api/v1/waitlist/{second['token']}").json["offer"]["start"] == offer["start"]
     assert client.get(f"/api/v1/waitlist/{first['token']}").json["position"] == 1
 
@@ -101,6 +105,7 @@ def test_declining_through_the_api_passes_the_seat_on(client, booked):
 def test_an_expired_offer_answers_410(client, booked, clock):
     waiting = join(client).json
     client.post(f"/api/v1/bookings/{booked}/cancel")
+    deliver(client.application)
     offer = client.get(f"/api/v1/waitlist/{waiting['token']}").json["offer"]
     clock.advance(hours=8)
     response = client.post(f"/api/v1/offers/{offer['token']}/accept")
@@ -118,6 +123,7 @@ def test_the_booking_shows_an_offer_of_an_earlier_time(app, client, booked, cloc
         "notify_earlier": True}).json
     assert mover["offer"] is None
     client.post(f"/api/v1/bookings/{booked}/cancel")
+    deliver(client.application)
 
     offer = client.get(f"/api/v1/bookings/{mover['token']}").json["offer"]
     assert offer["kind"] == "move_up" and offer["start"] == "2026-11-26T09:00:00+01:00"
@@ -132,13 +138,18 @@ def test_leaving_through_the_api(client, booked):
     assert client.post(f"/api/v1/waitlist/{waiting['token']}/leave").status_code == 200
 
 
-def test_the_offer_sms_is_handed_to_the_backend_in_the_cancelling_request(app, client, booked):
+def test_the_cancelling_request_writes_the_offer_sms_and_the_dispatcher_sends_it(app, client, booked):
     waiting = join(client).json
     client.post(f"/api/v1/bookings/{booked}/cancel")
     with app.app_context():
         offer_message = db.session.scalar(select(Message).where(Message.kind == "offer"))
+        assert offer_message.status == "queued" and waiting["phone"] == offer_message.to
+    assert client.get(f"/api/v1/waitlist/{waiting['token']}").json["offer"] is None  # not out yet
+    deliver(app)
+    with app.app_context():
+        offer_message = db.session.get(Message, offer_message.id)
         assert offer_message.status == "sent" and offer_message.sent_at is not None
-        assert waiting["phone"] == offer_message.to
+    assert client.get(f"/api/v1/waitlist/{waiting['token']}").json["offer"] is not None
 
 
 # --- the pages ---------------------------------------------------------------
@@ -148,6 +159,7 @@ def test_the_office_page_invites_to_the_waitlist_and_hides_seats_on_offer(client
     assert 'href="/o/lanstrop/waitlist"' in page
     join(client)
     client.post(f"/api/v1/bookings/{booked}/cancel")
+    deliver(client.application)
     page = client.get("/o/lanstrop?lang=en").get_data(as_text=True)
     assert "/o/lanstrop/book/" not in page  # the freed seat is on offer, not free for all
 
@@ -184,6 +196,7 @@ def sent_offer(app):
 def test_an_offer_link_only_shows_and_a_post_accepts(app, client, booked):
     join_through_the_form(client)
     client.post(f"/api/v1/bookings/{booked}/cancel")
+    deliver(client.application)
     token, _ = sent_offer(app)
 
     page = client.get(f"/a/{token}")
@@ -201,6 +214,7 @@ def test_an_offer_link_only_shows_and_a_post_accepts(app, client, booked):
 def test_declining_on_the_page_and_leaving(app, client, booked):
     entry = join_through_the_form(client).headers["Location"]
     client.post(f"/api/v1/bookings/{booked}/cancel")
+    deliver(client.application)
     token, _ = sent_offer(app)
     html = client.get(f"/a/{token}").get_data(as_text=True)
     declined = client.post(f"/a/{token}/decline", data={"csrf_token": factories.csrf_token(html)})
@@ -233,6 +247,7 @@ def test_a_booked_resident_can_ask_for_an_earlier_time_later(app, client, clock)
     assert asked.status_code == 303
     assert client.get(f"/api/v1/bookings/{mine['token']}").json["notify_earlier"] is True
     client.post(f"/api/v1/bookings/{blocker['token']}/cancel")
+    deliver(app)
     assert client.get(f"/api/v1/bookings/{mine['token']}").json["offer"]["kind"] == "move_up"
 
     stopped = client.post(f"/api/v1/bookings/{mine['token']}/earlier", json={"notify_earlier": False})

@@ -6,6 +6,7 @@ included, is the real code. It takes messages (POST Messages.json), lists the on
 """
 import json
 import logging
+import threading
 from datetime import UTC, datetime
 from email.utils import format_datetime
 from urllib.parse import urlsplit
@@ -53,6 +54,7 @@ class FakeTwilioHttp(HttpClient):
         self.error = error
         self.failures = []
         self.clock = clock or (lambda: datetime.now(UTC))
+        self.lock = threading.RLock()
 
     lookup_failures = ()
 
@@ -68,6 +70,10 @@ class FakeTwilioHttp(HttpClient):
 
     def request(self, method, uri, params=None, data=None, headers=None, auth=None,
                 timeout=None, allow_redirects=False):
+        with self.lock:  # the dispatcher sends a batch over several threads
+            return self._request(method, uri, params, data, auth)
+
+    def _request(self, method, uri, params, data, auth):
         self.requests.append({"method": method, "uri": uri, "params": dict(params or {}),
                               "data": dict(data or {}), "auth": auth})
         if method == "GET":

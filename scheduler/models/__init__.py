@@ -1,4 +1,8 @@
-"""The persistent model. Models keep small invariants and never commit."""
+"""The persistent model. Models keep small invariants and never commit.
+
+No column default reads a clock: every time comes from the ``now`` of the service that
+writes the row, so a moved clock (tests, ``scheduler tick --now``) moves everything.
+"""
 from .audit import AuditEntry
 from .booking import Booking, BookingSource, BookingStatus, CancelledBy
 from .message import Message, MessageStatus

@@ -7,7 +7,7 @@ from sqlalchemy import ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
-from .types import UTCDateTime, enum_column, utcnow
+from .types import UTCDateTime, enum_column
 
 
 def new_token():
@@ -79,8 +79,8 @@ class Booking(db.Model):
     notify_earlier: Mapped[bool] = mapped_column(default=False)
     # When the resident first asked for an appointment; the wait is measured from here,
     # also across the waitlist and moves to an earlier slot.
-    requested_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     cancelled_by: Mapped[CancelledBy | None] = mapped_column(enum_column(CancelledBy))
     cancel_reason: Mapped[str | None] = mapped_column(String(200))
@@ -96,3 +96,6 @@ class Booking(db.Model):
 
     slot: Mapped["Slot"] = relationship()  # noqa: F821
     office: Mapped["Office"] = relationship()  # noqa: F821
+    # Offers of an earlier time for this booking, and the waitlist offer it was made from.
+    # The session keeps the list up to date as offers are made; a new booking starts empty.
+    offers: Mapped[list["Offer"]] = relationship(back_populates="booking")  # noqa: F821

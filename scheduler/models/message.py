@@ -4,15 +4,8 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .. import clock
 from ..extensions import db
 from .types import UTCDateTime, enum_column
-
-
-def clock_now():
-    """Now by the application's clock (``CLOCK``, set by tests and demos): the dispatcher
-    compares ``due_at`` with it, so a message must not be stamped with another clock."""
-    return clock.now()
 
 
 class MessageStatus(enum.StrEnum):
@@ -46,8 +39,10 @@ class Message(db.Model):
         enum_column(MessageStatus),
         default=MessageStatus.QUEUED,
     )
-    # Not sent before this time: quiet hours, or the backoff after a failed attempt.
-    due_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock_now)
+    # Not sent before this time: quiet hours, or the backoff after a failed attempt. No
+    # default: it comes from the ``now`` of the service that writes the message, the clock
+    # the dispatcher compares it with.
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
     # Pointless after this time (the appointment, the offer's hold): skipped, and the
     # carrier is told to drop it by then (Twilio's validity period).
     valid_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -57,7 +52,7 @@ class Message(db.Model):
     # What the provider last reported: queued, sent, delivered, undelivered, failed.
     delivery_status: Mapped[str | None] = mapped_column(String(16))
     error: Mapped[str | None] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock_now)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     booking: Mapped["Booking | None"] = relationship()  # noqa: F821

@@ -6,7 +6,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
 from .booking import new_token
-from .types import UTCDateTime, enum_column, utcnow
+from .types import UTCDateTime, enum_column
 
 
 class OfferKind(enum.StrEnum):
@@ -56,7 +56,7 @@ class Offer(db.Model):
     phone: Mapped[str | None] = mapped_column(String(20))  # None once anonymised
     locale: Mapped[str] = mapped_column(String(16))
     hold_minutes: Mapped[int]
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -64,4 +64,4 @@ class Offer(db.Model):
     slot: Mapped["Slot"] = relationship()  # noqa: F821
     office: Mapped["Office"] = relationship()  # noqa: F821
     entry: Mapped["WaitlistEntry | None"] = relationship()  # noqa: F821
-    booking: Mapped["Booking | None"] = relationship()  # noqa: F821
+    booking: Mapped["Booking | None"] = relationship(back_populates="offers")  # noqa: F821

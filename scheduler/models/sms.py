@@ -4,14 +4,14 @@ from sqlalchemy import String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
-from .types import UTCDateTime, utcnow
+from .types import UTCDateTime
 
 
 class OptOut(db.Model):
     """A phone number that replied STOP: no SMS goes to it until it replies START."""
 
     phone: Mapped[str] = mapped_column(String(20), primary_key=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class InboundMessage(db.Model):
@@ -23,4 +23,4 @@ class InboundMessage(db.Model):
     body: Mapped[str] = mapped_column(Text)
     # What we answered, so that a repeated webhook gets the same answer.
     reply: Mapped[str] = mapped_column(Text, default="")
-    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)

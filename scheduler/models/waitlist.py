@@ -6,7 +6,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
 from .booking import new_token
-from .types import UTCDateTime, enum_column, utcnow
+from .types import UTCDateTime, enum_column
 
 EVERY_WEEKDAY = 0b1111111
 
@@ -57,7 +57,7 @@ class WaitlistEntry(db.Model):
     earliest_minute: Mapped[int | None]
     latest_minute: Mapped[int | None]
     last_day: Mapped[date | None]
-    requested_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     end_reason: Mapped[str | None] = mapped_column(String(200))
     booking_id: Mapped[int | None] = mapped_column(ForeignKey("booking.id"))

@@ -5,6 +5,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 
 from ..extensions import db
 from ..models import Booking, BookingStatus, CancelledBy, Slot
@@ -21,7 +22,7 @@ def book(slot_id, *, name, phone, locale, now, email=None, topic=None, notify_ea
     so two requests for the last seat can never both win, on any database.
     """
     details = residents.clean(name, phone, locale, email, topic)
-    slot = db.session.get(Slot, slot_id)
+    slot = db.session.get(Slot, slot_id, options=[joinedload(Slot.office)])  # the SMS names it
     if slot is None:
         raise NotFound(_l("This time does not exist."))
     check_bookable(slot, now)
@@ -38,7 +39,7 @@ def book(slot_id, *, name, phone, locale, now, email=None, topic=None, notify_ea
         raise SlotFull()
     booking = Booking(
         slot=slot, office_id=slot.office_id, notify_earlier=bool(notify_earlier),
-        requested_at=now, created_at=now, seated_at=now, **details,
+        requested_at=now, created_at=now, seated_at=now, offers=[], **details,
     )
     db.session.add(booking)
     try:

@@ -5,13 +5,14 @@ segment, and ``tests/test_sms_texts.py`` keeps every text within two segments.
 """
 import logging
 import unicodedata
+from datetime import datetime
 
 from babel.units import format_unit
 from flask_babel import force_locale, get_locale, gettext as _
 
 from ..extensions import db
 from ..i18n import sms_when
-from ..models import BookingStatus, Message, MessageStatus, OfferKind, OptOut
+from ..models import Booking, BookingStatus, Message, MessageStatus, Offer, OfferKind
 from ..urls import public_url
 from . import calendar, outbox, policy
 
@@ -27,7 +28,7 @@ def booking_confirmed(booking, now):
             when=sms_when(booking.slot.starts_at, booking.office),
             link=public_url("public.manage", token=booking.token),
         )
-    queue_sms(booking.phone, booking.locale, "confirmation", body, booking=booking)
+    queue_sms(booking.phone, booking.locale, "confirmation", body, now=now, booking=booking)
     queue_calendar_email(booking, now, body)
 
 
@@ -39,7 +40,7 @@ def booking_cancelled(booking, now):
             when=sms_when(booking.slot.starts_at, booking.office),
             link=public_url("public.office", slug=booking.office.slug),
         )
-    queue_sms(booking.phone, booking.locale, "cancellation", body, booking=booking)
+    queue_sms(booking.phone, booking.locale, "cancellation", body, now=now, booking=booking)
     queue_calendar_email(booking, now, body)
 
 
@@ -55,13 +56,13 @@ def booking_reminder(booking, lead_hours, now, opted_out=None):
             link=public_url("public.manage", token=booking.token),
         )
     return queue_sms(
-        booking.phone, booking.locale, "reminder", body, booking=booking,
+        booking.phone, booking.locale, "reminder", body, now=now, booking=booking,
         due_at=policy.sending_time(now, office), valid_until=booking.slot.starts_at,
         dedupe_key=f"reminder:{booking.id}:{lead_hours}", opted_out=opted_out,
     )
 
 
-def waitlist_joined(entry, position):
+def waitlist_joined(entry, position, now):
     with force_locale(entry.locale):
         body = _(
             "%(office)s\nYou are number %(position)d on the waitlist. We will text you when "
@@ -69,12 +70,13 @@ def waitlist_joined(entry, position):
             office=entry.office.name, position=position,
             link=public_url("waitlist.entry", token=entry.token),
         )
-    queue_sms(entry.phone, entry.locale, "waitlist", body)
+    queue_sms(entry.phone, entry.locale, "waitlist", body, now=now)
 
 
 def offer_made(offer, hold, due_at):
     """The offer goes out at ``due_at`` (after quiet hours); its hold starts when it does,
-    so the text says how long, not until when."""
+    so the text says how long, not until when. The message is written with the offer, at
+    its ``created_at``."""
     office = offer.office
     with force_locale(offer.locale):
         values = dict(
@@ -93,11 +95,10 @@ def offer_made(offer, hold, due_at):
                 "Reply 1 to take it, 2 to decline, or answer here:\n%(link)s",
                 **values,
             )
-    # valid_until is set when the message is sent and the hold begins (see outbox.reason_to_skip).
+    # valid_until is set when the message is sent and the hold begins (offers.before_offer_sent).
     # next_waiting and next_move_up pass over numbers that opted out: no need to look again.
-    return queue_sms(offer.phone, offer.locale, "offer", body, offer=offer, due_at=due_at,
-                     opted_out=False,
-                     valid_until=offer.slot.starts_at)
+    return queue_sms(offer.phone, offer.locale, "offer", body, now=offer.created_at, offer=offer,
+                     due_at=due_at, opted_out=False, valid_until=offer.slot.starts_at)
 
 
 def hold_text(hold):
@@ -108,26 +109,30 @@ def hold_text(hold):
     return format_unit(minutes, "duration-minute", length="long", locale=get_locale())
 
 
-def queue_sms(phone, locale, kind, body, *, booking=None, offer=None, due_at=None,
-              valid_until=None, dedupe_key=None, opted_out=None):
-    """Write an SMS to the outbox. To a number that replied STOP it is kept, as skipped.
+def queue_sms(phone: str, locale: str, kind: str, body: str, *, now: datetime,
+              booking: Booking | None = None, offer: Offer | None = None,
+              due_at: datetime | None = None, valid_until: datetime | None = None,
+              dedupe_key: str | None = None, opted_out: bool | None = None) -> Message | None:
+    """Write an SMS to the outbox, written and due at ``now`` unless ``due_at`` says later.
 
-    No number, no SMS: staff may book a walk-in without one (returns None)."""
+    ``opted_out``: whether the number replied STOP, if the caller knows (then it is kept,
+    as skipped). If not, nobody looks it up here: the dispatcher checks every number it
+    sends to, and skips the message then, which spares a request a query.
+
+    No number, no SMS: staff may book a walk-in without one (returns None).
+    """
     if not phone:
         return None
     message = Message(
         channel="sms", to=phone, kind=kind, locale=locale, body=plain_spaces(body), booking=booking,
-        offer=offer, valid_until=valid_until, dedupe_key=dedupe_key,
+        offer=offer, valid_until=valid_until, dedupe_key=dedupe_key, created_at=now,
+        due_at=due_at or now, subject=None, attachment=None,
     )
-    if due_at is not None:
-        message.due_at = due_at
     if segments(message.body) > 2:
         # tests/test_sms_texts.py keeps every text within two parts with the test's base URL;
         # a longer PUBLIC_BASE_URL or office name can still push one over. Sent anyway.
         log.warning("SMS %s to %s takes %d parts: shorten PUBLIC_BASE_URL or the office name",
                     kind, phone, segments(message.body))
-    if opted_out is None:
-        opted_out = db.session.get(OptOut, phone) is not None
     if opted_out:
         message.status, message.error = MessageStatus.SKIPPED, "opted out (STOP)"
     db.session.add(message)
@@ -184,7 +189,8 @@ def queue_calendar_email(booking, now, text):
         )
     message = Message(
         channel="email", to=booking.email, kind="cancellation" if cancelled else "invitation",
-        locale=booking.locale, subject=subject, body=text, booking=booking,
+        locale=booking.locale, subject=subject, body=text, booking=booking, created_at=now,
+        due_at=now, offer=None, valid_until=None, dedupe_key=None,
         attachment=calendar.booking_calendar(
             booking, now, method="CANCEL" if cancelled else "REQUEST"
         ).decode(),
@@ -196,7 +202,7 @@ def queue_calendar_email(booking, now, text):
 
 # --- The office desk (staff workspace) ------------------------------------------------------
 
-def waitlist_removed(entry):
+def waitlist_removed(entry, now):
     """Staff took the resident off the waitlist. The reason stays with the office: it is in
     the staff's words and language, and may be long."""
     with force_locale(entry.locale):
@@ -204,7 +210,7 @@ def waitlist_removed(entry):
             "%(office)s\nYou are no longer on the waitlist.\nFree times:\n%(link)s",
             office=entry.office.name, link=public_url("public.office", slug=entry.office.slug),
         )
-    return queue_sms(entry.phone, entry.locale, "waitlist_removed", body)
+    return queue_sms(entry.phone, entry.locale, "waitlist_removed", body, now=now)
 
 
 # --- Weekly hours and closures (services.schedule) ---
@@ -222,6 +228,6 @@ def booking_closed(booking, now):
             office=office.name, when=sms_when(booking.slot.starts_at, office),
         )
     if booking.phone:
-        queue_sms(booking.phone, booking.locale, "cancellation", body, booking=booking,
+        queue_sms(booking.phone, booking.locale, "cancellation", body, now=now, booking=booking,
                   due_at=policy.sending_time(now, office))
     queue_calendar_email(booking, now, body)

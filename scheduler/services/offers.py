@@ -16,14 +16,14 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, exists, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import aliased, selectinload
 
 from ..extensions import db
 from ..models import (
-    Booking, BookingSource, BookingStatus, Offer, OfferKind, OfferStatus, Office, OptOut, Slot, WaitlistEntry,
-    WaitlistStatus,
+    Booking, BookingSource, BookingStatus, Message, Offer, OfferKind, OfferStatus, Office, OptOut, Slot,
+    WaitlistEntry, WaitlistStatus,
 )
-from . import audit, notify, policy, seats, states
+from . import audit, notify, outbox, policy, seats, states
 from .errors import Conflict, NotFound, OfferGone, SlotFull, SlotRemoved
 
 
@@ -85,15 +85,16 @@ def offer_seat(slot_id, now):
     if entry is None and booking is None:
         return None
     resident = entry or booking
-    offer = Offer(
-        kind=OfferKind.WAITLIST if entry else OfferKind.MOVE_UP, slot=slot,
-        office_id=slot.office_id, entry=entry, booking=booking, phone=resident.phone,
-        locale=resident.locale, hold_minutes=int(hold.total_seconds() // 60), created_at=now,
-    )
     try:
         with db.session.begin_nested():
             if not seats.take(slot.id):
                 return None
+            # Made only now: joining the booking's offers, it must not outlive a lost race.
+            offer = Offer(
+                kind=OfferKind.WAITLIST if entry else OfferKind.MOVE_UP, slot=slot,
+                office_id=slot.office_id, entry=entry, booking=booking, phone=resident.phone,
+                locale=resident.locale, hold_minutes=int(hold.total_seconds() // 60), created_at=now,
+            )
             db.session.add(offer)
             db.session.flush()
     except IntegrityError:  # another process offered this person something just now
@@ -291,6 +292,24 @@ def start_hold(offer, now, restart=False):
     return True
 
 
+@outbox.before_send("offer", selectinload(Message.offer).selectinload(Offer.slot))
+def before_offer_sent(message: Message, now: datetime, opted_out: bool) -> str | None:
+    """The offer's SMS is going out now: its hold starts, and the SMS is of use while the
+    hold lasts. To a number that opted out it never goes out: the seat goes on."""
+    offer = message.offer
+    if opted_out:
+        if offer is not None and offer.sent_at is None:
+            withdraw(offer, now)  # nobody will hear of it
+        return outbox.OPTED_OUT
+    if offer is None:
+        return None
+    # A retry restarts the hold: the resident gets the time the SMS promises.
+    if not start_hold(offer, now, restart=message.attempts > 0):
+        return "offer no longer open"
+    message.valid_until = offer.expires_at
+    return None
+
+
 def _answer(offer, status, now):
     """Move a pending offer to ``status``; False if another request answered it first."""
     return states.advance(offer, OfferStatus.PENDING, status=status, answered_at=now)
@@ -302,11 +321,16 @@ def _pass_on(offer, now):
 
 
 def sent_move_up(booking):
-    """The open offer of an earlier time for this booking, once its SMS has gone out."""
-    return db.session.scalar(
-        select(Offer).where(Offer.booking_id == booking.id, Offer.kind == OfferKind.MOVE_UP,
-                            Offer.status == OfferStatus.PENDING, Offer.sent_at.is_not(None))
-    )
+    """The open offer of an earlier time for this booking, once its SMS has gone out.
+
+    A booking that asks for no earlier time has none (``withdraw_for_booking`` ends it when
+    the wish is dropped or the booking cancelled), and a booking made a moment ago has none:
+    ``Booking.offers`` starts empty and the session adds what is offered since."""
+    if not booking.notify_earlier or booking.status != BookingStatus.BOOKED:
+        return None
+    return next((offer for offer in booking.offers
+                 if offer.kind == OfferKind.MOVE_UP and offer.status == OfferStatus.PENDING
+                 and offer.sent_at is not None), None)
 
 
 # --- The office desk: a seat offered by hand -----------------------------------------------

@@ -1,17 +1,26 @@
-"""The outbox: claiming due messages, and recording what became of them.
+"""The outbox: claiming due messages in batches, and recording what became of them.
 
 A message moves queued -> sending (claimed, committed before the provider is called) ->
 sent, or back to queued with a backoff after a transient failure, or to failed or skipped.
+A claimed message leaves the session as an ``Outgoing`` snapshot: the provider is called
+with no transaction open, so nothing may load from the database while it is.
+
+What must happen just before a kind of message goes out (an offer's hold starts when its
+SMS does) belongs to the service that writes that kind: it registers a hook with
+``before_send``. The outbox knows no offers.
 """
-from datetime import timedelta
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import inspect, select, update
-from sqlalchemy.orm import selectinload
+from sqlalchemy import and_, bindparam, select, update
+from sqlalchemy.orm import Load
 
 from ..extensions import db
-from ..models import Message, MessageStatus, Offer, OptOut
-from . import offers
+from ..models import Message, MessageStatus, OptOut
+
+OPTED_OUT = "opted out (STOP)"
 
 
 class PermanentFailure(Exception):
@@ -25,106 +34,212 @@ class PermanentFailure(Exception):
         self.unsubscribed = unsubscribed
 
 
-def track(message):
-    """Remember a message written in this request, to send it right after the commit."""
+@dataclass(frozen=True)
+class Outgoing:
+    """A claimed message as the backends see it, detached from the database."""
+
+    id: int
+    channel: str
+    to: str
+    kind: str
+    locale: str
+    subject: str | None
+    body: str
+    attachment: str | None
+    valid_until: datetime | None
+    due_at: datetime
+    created_at: datetime
+    claimed_at: datetime
+    attempts: int  # this one included
+
+
+@dataclass(frozen=True)
+class Result:
+    """What became of one send. ``tried`` is False for a message the batch never handed
+    to the provider (it paused: the provider asked us to slow down)."""
+
+    message: Outgoing
+    provider_id: str | None = None
+    error: Exception | None = None
+    permanent: bool = False
+    tried: bool = True
+
+
+# What must happen before a message of a kind goes out: hook(message, now, opted_out) runs
+# in the claiming transaction and returns a reason to skip the message, or None.
+BeforeSend = Callable[[Message, datetime, bool], str | None]
+_before_send: dict[str, BeforeSend] = {}
+_load_options: list[Load] = []
+
+
+def before_send(kind: str, *load: Load) -> Callable[[BeforeSend], BeforeSend]:
+    """Register the hook of ``kind`` (a decorator); ``load``: loader options for the rows
+    it reads, so a batch loads them in one query rather than one per message."""
+
+    def register(hook: BeforeSend) -> BeforeSend:
+        _before_send[kind] = hook
+        _load_options.extend(load)
+        return hook
+
+    return register
+
+
+def track(message: Message) -> None:
+    """Remember that this transaction wrote a message (``web.outbox`` wakes the dispatcher)."""
     db.session.info.setdefault("outbox", []).append(message)
 
 
-def tracked_ids():
-    """The ids of the messages this request wrote and committed; forgets them."""
-    written = db.session.info.pop("outbox", [])
-    # A message of a rolled-back transaction is no longer persistent: it was never written.
-    return [message.id for message in written if inspect(message).persistent]
+def tracked() -> list[Message]:
+    """The messages this request wrote; forgets them."""
+    return db.session.info.pop("outbox", [])
 
 
-def claim_due(now, limit=100, message_ids=None):
-    """Claim due messages for sending (queued -> sending); returns their ids.
+def claim_due(now: datetime, limit: int) -> tuple[list[Outgoing], int]:
+    """Claim up to ``limit`` due messages for sending (queued -> sending); returns them, and
+    how many due messages it took on (the claimed and those it skipped).
 
     The caller commits before sending, so no other dispatcher can take them. On PostgreSQL
     ``FOR UPDATE SKIP LOCKED`` lets two dispatchers claim different messages side by side;
     on SQLite every transaction holds the write lock from its start, so claims queue up.
     """
-    query = (
+    messages = db.session.scalars(
         select(Message)
         .where(Message.status == MessageStatus.QUEUED, Message.due_at <= now)
         .order_by(Message.due_at, Message.id)
         .limit(limit)
-        .with_for_update(skip_locked=True)
-        .options(selectinload(Message.offer).selectinload(Offer.slot))
-    )
-    if message_ids is not None:
-        query = query.where(Message.id.in_(message_ids))
-    messages = db.session.scalars(query).all()
+        .with_for_update(skip_locked=True, of=Message)
+        .options(*_load_options)
+    ).all()
     phones = {message.to for message in messages if message.channel == "sms"}
     opted_out = set(db.session.scalars(
         select(OptOut.phone).where(OptOut.phone.in_(phones))
     )) if phones else set()
     claimed = []
     for message in messages:
-        reason = reason_to_skip(message, now, opted_out)
+        reason = reason_to_skip(message, now, message.channel == "sms" and message.to in opted_out)
         if reason:
             message.status, message.error = MessageStatus.SKIPPED, reason
             continue
-        claimed.append(message.id)
+        claimed.append(message)
     if claimed:
         db.session.execute(
-            update(Message).where(Message.id.in_(claimed))
+            update(Message).where(Message.id.in_([message.id for message in claimed]))
             .values(status=MessageStatus.SENDING, attempts=Message.attempts + 1, claimed_at=now)
             .execution_options(synchronize_session=False)
         )
-    return claimed
+    return [_outgoing(message, now, message.attempts + 1) for message in claimed], len(messages)
 
 
-def reason_to_skip(message, now, opted_out=None):
-    if message.channel == "sms" and (
-        message.to in opted_out if opted_out is not None
-        else db.session.get(OptOut, message.to) is not None
-    ):
-        if message.offer is not None and message.offer.sent_at is None:
-            offers.withdraw(message.offer, now)  # nobody will hear of it: the seat goes on
-        return "opted out (STOP)"
-    if message.offer is not None:
-        # A retry restarts the hold: the resident gets the time the SMS promises.
-        if not offers.start_hold(message.offer, now, restart=message.attempts > 0):
-            return "offer no longer open"
-        message.valid_until = message.offer.expires_at
+def reason_to_skip(message: Message, now: datetime, opted_out: bool) -> str | None:
+    hook = _before_send.get(message.kind)
+    reason = hook(message, now, opted_out) if hook else (OPTED_OUT if opted_out else None)
+    if reason:
+        return reason
     if message.valid_until is not None and message.valid_until <= now:
         return "too late: no longer of use"
     return None
 
 
-def record_sent(message_id, provider_id, now):
-    db.session.execute(
-        update(Message).where(Message.id == message_id)
-        .values(status=MessageStatus.SENT, provider_id=provider_id, sent_at=now, error=None)
-        .execution_options(synchronize_session="fetch")
+def _outgoing(message: Message, claimed_at: datetime, attempts: int) -> Outgoing:
+    return Outgoing(
+        id=message.id, channel=message.channel, to=message.to, kind=message.kind,
+        locale=message.locale, subject=message.subject, body=message.body,
+        attachment=message.attachment, valid_until=message.valid_until, due_at=message.due_at,
+        created_at=message.created_at, claimed_at=claimed_at, attempts=attempts,
     )
 
 
-def record_failure(message_id, error, now, permanent=False):
-    """Retry later with a growing pause, or give up after the configured attempts."""
-    message = db.session.get(Message, message_id)
-    message.error = str(error)[:2000]
-    if getattr(error, "unsubscribed", False) and db.session.get(OptOut, message.to) is None:
-        db.session.add(OptOut(phone=message.to, created_at=now))
+def record(results: Iterable[Result], now: datetime, pause: timedelta | None = None) -> int:
+    """Record a batch's results in two statements at most; returns how many were sent.
+
+    Only messages still in the dispatcher's claim are changed: a status callback that
+    recorded the send first is not undone. Messages the batch never tried go back to the
+    queue without losing an attempt, due after ``pause``.
+    """
+    rows, untried, unsubscribed = [], [], set()
     pauses = current_app.config["OUTBOX_RETRY_MINUTES"]
-    if permanent or message.attempts > len(pauses):
-        message.status = MessageStatus.FAILED
-        return
-    message.status = MessageStatus.QUEUED
-    message.due_at = now + timedelta(minutes=pauses[message.attempts - 1])
+    for result in results:
+        message = result.message
+        if not result.tried:
+            untried.append(message.id)
+            continue
+        row = {"_id": message.id, "_claimed": message.claimed_at, "_provider_id": result.provider_id,
+               "_sent_at": None, "_error": None, "_due_at": message.due_at}
+        if result.error is None:
+            row.update(_status=MessageStatus.SENT, _sent_at=now)
+        else:
+            row["_error"] = str(result.error)[:2000]
+            if result.permanent or message.attempts > len(pauses):
+                row["_status"] = MessageStatus.FAILED
+            else:
+                row.update(_status=MessageStatus.QUEUED,
+                           _due_at=now + timedelta(minutes=pauses[message.attempts - 1]))
+            if getattr(result.error, "unsubscribed", False):
+                unsubscribed.add(message.to)
+        rows.append(row)
+    for phone in unsubscribed:
+        opt_out(phone, now)
+    if rows:
+        db.session.execute(
+            update(Message.__table__)
+            .where(Message.id == bindparam("_id"), Message.status == MessageStatus.SENDING,
+                   Message.claimed_at == bindparam("_claimed"))
+            .values(status=bindparam("_status"), provider_id=bindparam("_provider_id"),
+                    sent_at=bindparam("_sent_at"), error=bindparam("_error"),
+                    due_at=bindparam("_due_at")),
+            rows,
+        )
+    if untried:
+        db.session.execute(
+            update(Message).where(Message.id.in_(untried), Message.status == MessageStatus.SENDING)
+            .values(status=MessageStatus.QUEUED, attempts=Message.attempts - 1,
+                    due_at=now + (pause or timedelta()))
+            .execution_options(synchronize_session=False)
+        )
+    return sum(1 for row in rows if row["_status"] == MessageStatus.SENT)
 
 
-def stale(now, limit=100):
-    """Messages claimed long ago and never recorded: their dispatcher died mid-send."""
+def opt_out(phone: str, now: datetime) -> None:
+    if db.session.get(OptOut, phone) is None:
+        db.session.add(OptOut(phone=phone, created_at=now))
+
+
+def stale(now: datetime, limit: int = 100) -> list[Outgoing]:
+    """Messages claimed long ago and never recorded: their dispatcher died mid-send.
+
+    Read without a lock: the provider is asked about them after this transaction ends, and
+    ``record_recovered`` changes only messages still in the claim that was looked up."""
     cutoff = now - timedelta(minutes=current_app.config["OUTBOX_STALE_MINUTES"])
-    return list(db.session.scalars(
+    messages = db.session.scalars(
         select(Message)
         .where(Message.status == MessageStatus.SENDING, Message.claimed_at < cutoff)
         .order_by(Message.id)
         .limit(limit)
-        .with_for_update(skip_locked=True)
-    ))
+    ).all()
+    return [_outgoing(message, message.claimed_at, message.attempts) for message in messages]
+
+
+def record_recovered(found: Sequence[tuple[Outgoing, str]], lost: Sequence[Outgoing],
+                     now: datetime) -> int:
+    """What the provider said of stale messages: ``found`` were sent (at their claim),
+    ``lost`` never reached it and are due again now. Returns how many were settled."""
+    settled = 0
+    for message, provider_id in found:
+        settled += _settle(message, status=MessageStatus.SENT, provider_id=provider_id,
+                           sent_at=message.claimed_at, error=None)
+    for message in lost:
+        settled += _settle(message, status=MessageStatus.QUEUED, due_at=now)
+    return settled
+
+
+def _settle(message: Outgoing, **values) -> int:
+    return db.session.execute(
+        update(Message)
+        .where(and_(Message.id == message.id, Message.status == MessageStatus.SENDING,
+                    Message.claimed_at == message.claimed_at))
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    ).rowcount
 
 
 def record_delivery(provider_id, status, error_code, message_id=None):

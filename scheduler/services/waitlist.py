@@ -43,7 +43,7 @@ def join(office, *, name, phone, locale, now, weekdays=None, earliest=None, late
             db.session.flush()
     except IntegrityError as error:  # the partial unique index: one wait per phone and office
         raise AlreadyWaiting() from error
-    notify.waitlist_joined(entry, position(entry))
+    notify.waitlist_joined(entry, position(entry), now)
     offers.fill_office(office.id, now)
     return entry
 
@@ -181,7 +181,7 @@ def remove(entry: WaitlistEntry, reason: str, *, actor, now: datetime) -> bool:
     offer = pending_offer(entry)
     if offer is not None:
         offers.withdraw(offer, now)
-    notify.waitlist_removed(entry)
+    notify.waitlist_removed(entry, now)
     audit.record(actor, "waitlist.remove", now, record=entry,
                  before={"status": str(WaitlistStatus.WAITING)},
                  after={"status": str(entry.status), "withdrawn_offer_id": offer.id if offer else None})
