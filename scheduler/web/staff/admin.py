@@ -93,6 +93,7 @@ def accounts_json():
 
 @api.post("/accounts")
 def create_account():
+    accounts.require_admin(actor())  # who asks comes before what is asked
     data = json_object()
     check_types(data, {"email": (str, True), "password": (str, True), "name": (str, False),
                        "offices": (list, False), "admin": (bool, False)})
@@ -106,6 +107,7 @@ def create_account():
 
 @api.patch("/accounts/<int:account_id>")
 def change_account(account_id):
+    accounts.require_admin(actor())
     data = json_object()
     check_types(data, {"password": (str, False), "name": (str, False), "offices": (list, False),
                        "admin": (bool, False), "active": (bool, False)})
@@ -171,6 +173,7 @@ def office_settings(slug):
 
 @api.post("/offices")
 def create_office():
+    accounts.require_admin(actor())
     data = json_object()
     check_types(data, {"slug": (str, True), "name": (str, True), "address": (str, False),
                        "languages": (list, False), "note": (str, False), "active": (bool, False)})
@@ -185,12 +188,13 @@ def create_office():
 
 @api.patch("/offices/<slug>")
 def change_office(slug):
+    me = actor()
+    office = accounts.office_for(me, slug)
     data = json_object()
     check_types(data, {"name": (str, False), "address": (str, False), "languages": (list, False),
                        "note": (str, False), "active": (bool, False)})
-    me = actor()
     office = offices_service.update_office(
-        me, accounts.office_for(me, slug), now=clock.now(), name=data.get("name"),
+        me, office, now=clock.now(), name=data.get("name"),
         address=data.get("address"), languages=_codes(data.get("languages")), note=data.get("note"),
         active=data.get("active"),
     )
