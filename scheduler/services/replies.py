@@ -19,8 +19,9 @@ from .errors import DomainError
 # Twilio's own opt-out and opt-in keywords (without YES, which here accepts an offer). The
 # words of the residents' languages come from the catalogues (``reply_words``), where
 # translators see them next to the yes and no of their language.
-STOP_WORDS = {"stop", "stopall", "unsubscribe", "cancel", "end", "quit"}
-START_WORDS = {"start", "unstop"}
+# A few residents' words are here too, so that STOP works before a catalogue is complete.
+STOP_WORDS = {"stop", "stopall", "unsubscribe", "cancel", "end", "quit", "stopp", "стоп", "توقف", "dur"}
+START_WORDS = {"start", "unstop", "старт", "ابدأ", "başla"}
 
 
 def handle(sid, phone, body, now):
