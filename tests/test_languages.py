@@ -285,3 +285,10 @@ def test_every_resident_page_is_small_and_loads_nothing_from_other_hosts(client,
         assert len(html) + len(css) < 60_000, path
         assert b"<script" not in html
         assert not re.search(rb'(src|href)="(https?:)?//', html), path
+
+
+def test_the_language_links_of_the_really_cancel_step_lead_to_a_page_that_opens(client, app, clock, slot_ids):
+    token = book(app, slot_ids[0], clock)
+    manage = client.get(f"/b/{token}").get_data(as_text=True)
+    really = client.post(f"/b/{token}/cancel", data={"csrf_token": factories.csrf_token(manage)})
+    assert f'href="/b/{token}?lang=fa"' in really.get_data(as_text=True)

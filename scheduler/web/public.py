@@ -113,7 +113,9 @@ def cancel(token):
     form's token before this runs."""
     booking = resident_booking(token)
     if request.form.get("confirmed") != "1" and bookings.can_change(booking, clock.now()):
-        return render_template("cancel.html", booking=booking, form=ConfirmForm())
+        # The language links lead back to the manage page: the "really?" step is a POST.
+        return render_template("cancel.html", booking=booking, form=ConfirmForm(),
+                               language_path=url_for(".manage", token=token))
     if bookings.cancel(booking, now=clock.now()):
         commit_and_send()
     return redirect(url_for(".manage", token=token), code=303)
