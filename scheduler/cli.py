@@ -6,14 +6,12 @@ import threading
 from datetime import UTC, datetime
 
 import click
-from babel.messages.frontend import CommandLineInterface
-from babel.messages.pofile import read_po, write_po
 from flask import current_app
 from flask.cli import with_appcontext
 from flask_migrate import upgrade
 from werkzeug.serving import run_simple
 
-from . import clock, jobs
+from . import catalogues, clock, jobs
 from .config import ROOT
 from .extensions import db
 from .leadership import SchedulerProcess
@@ -191,40 +189,20 @@ def translations():
     """Extract, update and compile the message catalogues in translations/."""
 
 
-TRANSLATIONS = str(ROOT / "translations")
-TEMPLATE = str(ROOT / "translations" / "messages.pot")
-
-
-def _pybabel(*args):
-    CommandLineInterface().run(["pybabel", *args])
-
-
 @translations.command("extract")
 def extract():
-    """Extract messages.pot and update every catalogue from it."""
-    _pybabel("extract", "-F", str(ROOT / "babel.cfg"), "-k", "_l", "--no-location",
-             "--sort-output", "-o", TEMPLATE, str(ROOT))
-    _pybabel("update", "-i", TEMPLATE, "-d", TRANSLATIONS, "--no-fuzzy-matching",
-             "--ignore-obsolete")
-    _fill_source_language()
-
-
-def _fill_source_language():
-    """English is the source language: its catalogue says each message as it is written."""
-    path = ROOT / "translations" / "en" / "LC_MESSAGES" / "messages.po"
-    with path.open("rb") as file:
-        catalog = read_po(file)
-    for message in catalog:
-        if message.id:
-            message.string = message.id
-    with path.open("wb") as file:
-        write_po(file, catalog, sort_output=True)
+    """Extract messages.pot (residents) and staff.pot (staff workspace) from the code and
+    update every catalogue from them."""
+    for domain in catalogues.DOMAINS:
+        for path in catalogues.update(domain):
+            click.echo(f"updated {path.relative_to(ROOT)}")
 
 
 @translations.command("compile")
 def compile_():
-    """Compile every catalogue to the .mo files the service reads."""
-    _pybabel("compile", "-D", "messages staff", "-d", TRANSLATIONS, "--statistics")
+    """Compile every catalogue of both domains to the .mo files the service reads."""
+    for path in catalogues.compile_all():
+        click.echo(f"compiled {path.relative_to(ROOT)}")
 
 
 @click.command("demo")
@@ -233,7 +211,7 @@ def compile_():
 @with_appcontext
 def run_demo(host, port):
     """Migrate, seed the demo offices, then serve the site and run the scheduler loop."""
-    _pybabel("compile", "-D", "messages staff", "-d", TRANSLATIONS)
+    catalogues.compile_all()
     upgrade(directory=str(ROOT / "migrations"))
     offices, slots = demo.seed(clock.now())
     db.session.commit()

@@ -25,7 +25,7 @@ DEFAULTS = {
     "RATELIMIT_STORAGE_URI": "memory://",
     "RATELIMIT_BOOKING": "10 per minute;50 per day",
     # Languages residents may choose; the first is the default.
-    "LANGUAGES": ["de", "en", "ar"],
+    "LANGUAGES": ["de", "en", "ar", "fa", "uk", "ru", "tr", "ro", "bg"],
     "DEFAULT_TIMEZONE": "Europe/Berlin",
     # How far ahead slots are materialised from the weekly hours.
     "SLOT_HORIZON_DAYS": 42,

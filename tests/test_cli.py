@@ -44,7 +44,7 @@ def test_messages_lists_the_outbox_as_json_and_filters_by_phone(app, runner, cli
     assert rows[0]["channel"] == "sms" and rows[0]["error"] is None
     only = json.loads(runner.invoke(args=["messages", "--json", "--to", "0152 98765432"]).output)
     assert [r["to"] for r in only] == ["+4915298765432"]
-    assert only[0]["body"].startswith("Lanstrop\nYour appointment: Nov 26, 9:00 AM\n")
+    assert only[0]["body"].startswith("lokal willkommen Lanstrop\nYour appointment: 26 Nov, 09:00\n")
     text = runner.invoke(args=["messages"]).output
     assert "confirmation" in text and "+4915123456789" in text
     bad = runner.invoke(args=["messages", "--to", "123"])

@@ -1,12 +1,12 @@
 """The waitlist and offers: every freed seat goes to who waits, in order, once."""
-from datetime import timedelta
+from datetime import time, timedelta
 
 import pytest
 from sqlalchemy import select
 
 from scheduler.extensions import db
 from scheduler.models import (
-    Booking, BookingStatus, Message, Offer, OfferKind, OfferStatus, WaitlistStatus,
+    Booking, BookingStatus, Message, Offer, OfferKind, OfferStatus, WaitlistStatus, WeeklyHours,
 )
 from scheduler.services import booking, offers, waitlist
 from scheduler.services.errors import AlreadyWaiting, InvalidInput, OfferGone, TooManyBookings
@@ -93,6 +93,11 @@ def test_declining_passes_the_seat_on_at_once_and_keeps_the_place(full_slot, off
 
 
 def test_preferences_are_respected_and_fifo_within_them(office, clock):
+    # Hours on Mondays and Thursday afternoons too, so that every wish below can be met.
+    office.hours += [
+        WeeklyHours(weekday=0, start_time=time(9), end_time=time(12), slot_minutes=30, seats=1),
+        WeeklyHours(weekday=3, start_time=time(13), end_time=time(16), slot_minutes=30, seats=1),
+    ]
     thursday = factories.slot(office, clock.now + timedelta(days=3), seats=1)  # Thu 09:00
     wants_monday = join(office, clock, weekdays=[0])
     clock.advance(minutes=1)

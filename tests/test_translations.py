@@ -3,10 +3,9 @@ import re
 from datetime import timedelta
 
 import pytest
-from babel.messages.extract import extract_from_dir
-from babel.messages.pofile import read_po
 from sqlalchemy import select
 
+from scheduler import catalogues
 from scheduler.config import DEFAULTS, ROOT
 from scheduler.extensions import db
 from scheduler.models import Booking
@@ -17,34 +16,65 @@ LANGUAGES = DEFAULTS["LANGUAGES"]
 PLACEHOLDER = re.compile(r"%\(\w+\)[sd]")
 
 
-def catalog(language):
-    with open(ROOT / "translations" / language / "LC_MESSAGES" / "messages.po", "rb") as file:
-        return read_po(file)
+def catalog(language, domain="messages"):
+    return catalogues.read(catalogues.catalogue_path(language, domain))
 
 
-def source_messages():
-    # The staff workspace has a catalogue of its own (de, en): the "staff" domain.
-    method_map = [("scheduler/web/staff/**", "ignore"), ("templates/staff/**", "ignore"),
-                  ("scheduler/**.py", "python"), ("templates/**.html", "jinja2")]
-    keywords = {"_": None, "gettext": None, "_l": None, "lazy_gettext": None}
-    return {message for _file, _line, message, _comments, _context
-            in extract_from_dir(str(ROOT), method_map, keywords=keywords)}
+def source_messages(domain="messages"):
+    """The message ids the code says today: plain strings, or (singular, plural)."""
+    return {message.id for message in catalogues.extract(domain) if message.id}
+
+
+def texts(message):
+    return list(message.string) if isinstance(message.string, (list, tuple)) else [message.string]
+
+
+def sources(message):
+    return list(message.id) if isinstance(message.id, (list, tuple)) else [message.id]
+
+
+def test_the_committed_templates_are_what_the_code_says():
+    """A stale template means `flask --app wsgi translations extract` was not run."""
+    for domain in catalogues.DOMAINS:
+        committed = {m.id for m in catalogues.read(catalogues.template_path(domain)) if m.id}
+        assert committed == source_messages(domain), domain
+
+
+def test_staff_messages_stay_out_of_the_residents_catalogue():
+    mapping = (ROOT / "babel.cfg").read_text()
+    assert "[ignore: scheduler/web/staff/**]" in mapping and "[ignore: templates/staff/**]" in mapping
+    assert not source_messages("messages") & source_messages("staff") - {""}
+
+
+def test_the_staff_catalogues_exist_in_german_and_english():
+    for language in ("de", "en"):
+        assert {m.id for m in catalog(language, "staff") if m.id} >= source_messages("staff")
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_every_message_of_the_source_is_in_the_catalogue_and_translated(language):
     messages = {m.id: m for m in catalog(language) if m.id}
     missing = source_messages() - set(messages)
-    assert not missing, f"run `flask --app wsgi translations extract`: {sorted(missing)}"
-    untranslated = [m.id for m in messages.values() if not m.string or m.fuzzy]
+    assert not missing, f"run `flask --app wsgi translations extract`: {sorted(missing, key=str)}"
+    untranslated = [m.id for m in messages.values() if not all(texts(m)) or m.fuzzy]
     assert untranslated == []
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_every_count_has_all_the_plural_forms_of_the_language(language):
+    messages = catalog(language)
+    for message in messages:
+        if message.id and message.pluralizable:
+            assert len(texts(message)) == messages.num_plurals, message.id
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_translations_keep_every_placeholder(language):
     for message in catalog(language):
         if message.id:
-            assert sorted(PLACEHOLDER.findall(message.string)) == sorted(PLACEHOLDER.findall(message.id)), message.id
+            expected = sorted(set(PLACEHOLDER.findall(" ".join(sources(message)))))
+            for text in texts(message):
+                assert sorted(set(PLACEHOLDER.findall(text))) == expected, message.id
 
 
 @pytest.fixture

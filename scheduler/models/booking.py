@@ -11,8 +11,9 @@ from .types import UTCDateTime, enum_column
 
 
 def new_token():
-    """An unguessable capability for a manage link: 144 random bits, 24 URL-safe characters."""
-    return secrets.token_urlsafe(18)
+    """An unguessable capability for a link: 96 random bits in 16 URL-safe characters, short
+    enough for an SMS. Links made before carry 24 characters (144 bits) and keep working."""
+    return secrets.token_urlsafe(12)
 
 
 class BookingStatus(enum.StrEnum):

@@ -1,7 +1,7 @@
 """An office's agenda: who comes when, what may be done with each booking now, and who waits.
 
 Read-only. What may be done with a booking is decided by the services that do it
-(``booking.cancellable``, ``desk.attendance_choices``); the agenda only asks them, so the
+(``booking.can_change``, ``desk.attendance_choices``); the agenda only asks them, so the
 pages show exactly the buttons the services accept.
 """
 from dataclasses import dataclass
@@ -139,7 +139,7 @@ def days(office: Office, first: date, last: date, now: datetime) -> list[AgendaD
     by_slot: dict[int, list[AgendaBooking]] = {}
     for booking in found:
         by_slot.setdefault(booking.slot_id, []).append(AgendaBooking(
-            booking, may_cancel=bookings.cancellable(booking, now),
+            booking, may_cancel=bookings.can_change(booking, now),
             attendance=desk.attendance_choices(booking, now),
         ))
     result = {first + timedelta(days=n): [] for n in range((last - first).days + 1)}

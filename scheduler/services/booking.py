@@ -1,5 +1,5 @@
 """Booking and cancelling seats. The database settles every race (see ``Slot``)."""
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
@@ -9,11 +9,12 @@ from sqlalchemy.orm import joinedload
 
 from ..extensions import db
 from ..models import Booking, BookingStatus, CancelledBy, Slot
-from . import details as residents, notify, offers, seats, states, waitlist
+from . import details as residents, notify, offers, seats, slots, states, waitlist
 from .errors import (
     AlreadyBooked, NotFound, SlotFull, SlotInPast, SlotRemoved, TooLateToCancel, TooManyBookings,
 )
 from .locks import transaction_lock
+
 
 def book(slot_id, *, name, phone, locale, now, email=None, topic=None, notify_earlier=False):
     """Book a seat in a slot for a resident and queue the confirmation SMS.
@@ -90,7 +91,7 @@ def cancel(booking, *, now, by=CancelledBy.RESIDENT, reason=None, staff_id=None)
     """
     if booking.status == BookingStatus.CANCELLED:
         return False
-    if not cancellable(booking, now):
+    if not can_change(booking, now):
         raise TooLateToCancel()
     values = {"staff_id": staff_id} if staff_id is not None else {}
     if not states.advance(booking, BookingStatus.BOOKED, status=BookingStatus.CANCELLED,
@@ -104,9 +105,57 @@ def cancel(booking, *, now, by=CancelledBy.RESIDENT, reason=None, staff_id=None)
     return True
 
 
+def can_change(booking: Booking, now: datetime) -> bool:
+    """Can the resident still cancel, move or ask about this booking? Until it begins."""
+    return booking.status == BookingStatus.BOOKED and booking.slot.starts_at > now
+
+
+def other_times(booking: Booking, now: datetime, limit: int = 24) -> list[Slot]:
+    """Free times at the booking's office it could move to, soonest first."""
+    if not can_change(booking, now):
+        return []
+    horizon = now + timedelta(days=current_app.config["SLOT_HORIZON_DAYS"] + 1)
+    return [slot for slot in slots.free_slots(booking.office, now, horizon)
+            if slot.id != booking.slot_id][:limit]
+
+
+def change(booking: Booking, slot_id: int, now: datetime) -> Booking:
+    """Move a booking to another free time of its office.
+
+    The manage link and the calendar UID stay; ``SEQUENCE`` rises, so the e-mail invitation
+    updates the event. The old seat is freed and offered on at once; an SMS confirms the
+    new time. Changing to the time it already has changes nothing.
+    """
+    if not can_change(booking, now):
+        raise TooLateToCancel()
+    if slot_id == booking.slot_id:
+        return booking
+    slot = db.session.get(Slot, slot_id)
+    if slot is None or slot.office_id != booking.office_id:
+        raise NotFound(_l("This time does not exist."))
+    check_bookable(slot, now)
+    if booking.phone and any(other.slot_id == slot.id for other in
+                             upcoming_bookings(booking.office_id, booking.phone, now)):
+        raise AlreadyBooked()
+    if not seats.take(slot.id):
+        raise SlotFull()
+    old_slot_id = booking.slot_id
+    if not states.advance(booking, BookingStatus.BOOKED, slot_id=slot.id,
+                          sequence=Booking.sequence + 1, seated_at=now):
+        seats.release(slot.id)
+        raise TooLateToCancel()
+    db.session.expire(booking, ["slot"])
+    # An open offer of an earlier time was measured against the old time.
+    offers.withdraw_for_booking(booking, now)
+    seats.release(old_slot_id)
+    notify.booking_changed(booking, now)
+    offers.fill_slot(old_slot_id, now)
+    return booking
+
+
 def want_earlier(booking, wanted, now):
     """Ask for (or stop asking for) an earlier time; one that is free is offered at once."""
-    if booking.status != BookingStatus.BOOKED or booking.slot.starts_at <= now:
+    if not can_change(booking, now):
         raise TooLateToCancel()
     booking.notify_earlier = bool(wanted)
     if wanted:
@@ -114,8 +163,3 @@ def want_earlier(booking, wanted, now):
         offers.fill_office(booking.office_id, now)
     else:
         offers.withdraw_for_booking(booking, now)
-
-
-def cancellable(booking: Booking, now: datetime) -> bool:
-    """A booking can be cancelled, by the resident or by staff, until it begins."""
-    return booking.status == BookingStatus.BOOKED and booking.slot.starts_at > now

@@ -2,7 +2,7 @@
 import re
 
 from flask import current_app
-from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_gettext as _l, lazy_ngettext as _nl
 
 from . import phones
 from .errors import InvalidInput
@@ -19,7 +19,8 @@ def clean(name, phone, locale, email=None, topic=None):
     if not clean["name"]:
         fields["name"] = _l("Please enter your name.")
     elif len(clean["name"]) > NAME_MAX:
-        fields["name"] = _l("Please use at most %(n)d characters.", n=NAME_MAX)
+        fields["name"] = _nl("Please use at most %(num)d character.",
+                             "Please use at most %(num)d characters.", NAME_MAX)
     try:
         clean["phone"] = phones.normalise(phone)
     except InvalidInput as error:
@@ -32,7 +33,8 @@ def clean(name, phone, locale, email=None, topic=None):
         fields["email"] = _l("This is not a valid e-mail address.")
     clean["topic"] = (topic or "").strip()
     if len(clean["topic"]) > TOPIC_MAX:
-        fields["topic"] = _l("Please use at most %(n)d characters.", n=TOPIC_MAX)
+        fields["topic"] = _nl("Please use at most %(num)d character.",
+                              "Please use at most %(num)d characters.", TOPIC_MAX)
     if fields:
         raise InvalidInput(fields=fields)
     return clean

@@ -1,17 +1,18 @@
 """What residents are told, in their language, written to the outbox with the change itself.
 
-SMS texts are short on purpose: Arabic and other non-Latin SMS are UCS-2, 67 characters a
-segment, and ``tests/test_sms_texts.py`` keeps every text within two segments.
+SMS texts are short on purpose: Arabic, Persian, Cyrillic, Turkish and Romanian SMS are
+UCS-2, 67 characters a segment, and ``tests/test_sms_texts.py`` keeps every text of every
+language within two segments (docs/languages.md).
 """
 import logging
 import unicodedata
 from datetime import datetime
 
 from babel.units import format_unit
-from flask_babel import force_locale, get_locale, gettext as _
+from flask_babel import force_locale, gettext as _
 
 from ..extensions import db
-from ..i18n import sms_when
+from ..i18n import formatting_locale, sms_when
 from ..models import Booking, BookingStatus, Message, MessageStatus, Offer, OfferKind
 from ..urls import public_url
 from . import calendar, outbox, policy
@@ -21,21 +22,43 @@ log = logging.getLogger(__name__)
 
 def booking_confirmed(booking, now):
     """Also sent when an offer is accepted: the booking is new or has moved."""
-    with force_locale(booking.locale):
-        body = _(
-            "%(office)s\nYour appointment: %(when)s\nChange or cancel:\n%(link)s",
-            office=booking.office.name,
-            when=sms_when(booking.slot.starts_at, booking.office),
-            link=public_url("public.manage", token=booking.token),
-        )
+    body = _appointment_text(booking, "confirmation")
     queue_sms(booking.phone, booking.locale, "confirmation", body, now=now, booking=booking)
     queue_calendar_email(booking, now, body)
+
+
+def booking_changed(booking, now):
+    """The resident chose another time: the same manage link, the calendar event updated."""
+    body = _appointment_text(booking, "change")
+    queue_sms(booking.phone, booking.locale, "change", body, now=now, booking=booking)
+    queue_calendar_email(booking, now, body)
+
+
+def _appointment_text(booking, kind):
+    office = booking.office
+    with force_locale(booking.locale):
+        values = dict(
+            office=office.name, when=sms_when(booking.slot.starts_at, office),
+            link=public_url("public.manage", token=booking.token),
+        )
+        if kind == "change":
+            # Translators: %(address)s is the office's address and its line break, or nothing.
+            return fitting(lambda address: _(
+                "lokal willkommen %(office)s\nYour new time: %(when)s\n%(address)s"
+                "Change or cancel:\n%(link)s", address=address, **values,
+            ), office.address)
+        # Translators: %(address)s is the office's address and its line break, or nothing.
+        return fitting(lambda address: _(
+            "lokal willkommen %(office)s\nYour appointment: %(when)s\n%(address)s"
+            "Change or cancel:\n%(link)s", address=address, **values,
+        ), office.address)
 
 
 def booking_cancelled(booking, now):
     with force_locale(booking.locale):
         body = _(
-            "%(office)s\nYour appointment on %(when)s is cancelled.\nBook a new one:\n%(link)s",
+            "lokal willkommen %(office)s\nYour appointment on %(when)s is cancelled.\n"
+            "Book a new one:\n%(link)s",
             office=booking.office.name,
             when=sms_when(booking.slot.starts_at, booking.office),
             link=public_url("public.office", slug=booking.office.slug),
@@ -48,13 +71,15 @@ def booking_reminder(booking, lead_hours, now, opted_out=None):
     """Once per booking and lead time, whichever process gets there first (``dedupe_key``)."""
     office = booking.office
     with force_locale(booking.locale):
-        body = _(
-            "%(office)s\nReminder: your appointment is on %(when)s.\n"
-            "Cannot come? Reply 2 or cancel:\n%(link)s",
-            office=office.name,
-            when=sms_when(booking.slot.starts_at, office),
+        values = dict(
+            office=office.name, when=sms_when(booking.slot.starts_at, office),
             link=public_url("public.manage", token=booking.token),
         )
+        # Translators: %(address)s is the office's address and its line break, or nothing.
+        body = fitting(lambda address: _(
+            "lokal willkommen %(office)s\nReminder: your appointment is on %(when)s.\n"
+            "%(address)sCannot come? Reply 2 or cancel:\n%(link)s", address=address, **values,
+        ), office.address)
     return queue_sms(
         booking.phone, booking.locale, "reminder", body, now=now, booking=booking,
         due_at=policy.sending_time(now, office), valid_until=booking.slot.starts_at,
@@ -65,8 +90,8 @@ def booking_reminder(booking, lead_hours, now, opted_out=None):
 def waitlist_joined(entry, position, now):
     with force_locale(entry.locale):
         body = _(
-            "%(office)s\nYou are number %(position)d on the waitlist. We will text you when "
-            "a time is free.\nDetails:\n%(link)s",
+            "lokal willkommen %(office)s\nYou are number %(position)d on the waitlist. "
+            "We will text you when a time is free.\nDetails:\n%(link)s",
             office=entry.office.name, position=position,
             link=public_url("waitlist.entry", token=entry.token),
         )
@@ -85,14 +110,16 @@ def offer_made(offer, hold, due_at):
         )
         if offer.kind == OfferKind.MOVE_UP:
             body = _(
-                "%(office)s\nAn earlier time is free: %(when)s\nHeld for you for %(hold)s.\n"
+                "lokal willkommen %(office)s\nAn earlier time is free: %(when)s\n"
+                "Held for you for %(hold)s.\n"
                 "Reply 1 to move your appointment, 2 to keep it, or answer here:\n%(link)s",
                 **values,
             )
         else:
             body = _(
-                "%(office)s\nA time is free for you: %(when)s\nHeld for you for %(hold)s.\n"
-                "Reply 1 to take it, 2 to decline, or answer here:\n%(link)s",
+                "lokal willkommen %(office)s\nA time is free for you: %(when)s\n"
+                "Held for you for %(hold)s.\nReply 1 to take it, 2 to decline, or answer here:\n"
+                "%(link)s",
                 **values,
             )
     # valid_until is set when the message is sent and the hold begins (offers.before_offer_sent).
@@ -101,12 +128,31 @@ def offer_made(offer, hold, due_at):
                      due_at=due_at, opted_out=False, valid_until=offer.slot.starts_at)
 
 
+def fitting(render, address):
+    """The text with the office's address on a line of its own, as long as it fits in two
+    SMS; else with the street alone ("Nadlerweg 1"); else without it (the manage page has
+    it). A non-Latin text that fits two SMS in no way keeps the whole address in three.
+
+    Values in another script than the text's (office, address, link) stand on lines of
+    their own: each line is a paragraph of its own for the bidi algorithm, so they read in
+    their own direction in Arabic and Persian without invisible isolate characters."""
+    address = " ".join((address or "").split())
+    street = address.split(",")[0].strip()
+    texts = [render(f"{line}\n" if line else "") for line in dict.fromkeys((address, street, ""))]
+    for limit in (2, 3):
+        for text in texts:
+            if segments(plain_spaces(text)) <= limit:
+                return text
+    return texts[-1]
+
+
 def hold_text(hold):
     """"3 hours", "90 minutes": whole hours in hours, anything else in minutes."""
     minutes = int(hold.total_seconds() // 60)
+    locale = formatting_locale()
     if minutes % 60 == 0:
-        return format_unit(minutes // 60, "duration-hour", length="long", locale=get_locale())
-    return format_unit(minutes, "duration-minute", length="long", locale=get_locale())
+        return format_unit(minutes // 60, "duration-hour", length="long", locale=locale)
+    return format_unit(minutes, "duration-minute", length="long", locale=locale)
 
 
 def queue_sms(phone: str, locale: str, kind: str, body: str, *, now: datetime,

@@ -16,9 +16,12 @@ from ..models import Booking, BookingStatus, InboundMessage, Offer, OptOut, Slot
 from . import booking as bookings, offers
 from .errors import DomainError
 
-# Twilio's own opt-out and opt-in keywords (without YES, which here accepts an offer).
-STOP_WORDS = {"stop", "stopall", "unsubscribe", "cancel", "end", "quit", "stopp"}
-START_WORDS = {"start", "unstop"}
+# Twilio's own opt-out and opt-in keywords (without YES, which here accepts an offer). The
+# words of the residents' languages come from the catalogues (``reply_words``), where
+# translators see them next to the yes and no of their language.
+# A few residents' words are here too, so that STOP works before a catalogue is complete.
+STOP_WORDS = {"stop", "stopall", "unsubscribe", "cancel", "end", "quit", "stopp", "стоп", "توقف", "dur"}
+START_WORDS = {"start", "unstop", "старт", "ابدأ", "başla"}
 
 
 def handle(sid, phone, body, now):
@@ -40,15 +43,15 @@ def handle(sid, phone, body, now):
 
 
 def _answer(phone, said, now):
-    if said & STOP_WORDS:
+    if said & (STOP_WORDS | reply_words("stop")):
         if db.session.get(OptOut, phone) is None:
             db.session.add(OptOut(phone=phone, created_at=now))
         return _("You will get no more SMS from lokal willkommen. Reply START to get them again.")
-    if said & START_WORDS:
+    if said & (START_WORDS | reply_words("start")):
         if (opt_out := db.session.get(OptOut, phone)) is not None:
             db.session.delete(opt_out)
         return _("You will get SMS from lokal willkommen again.")
-    yes, no = bool(said & answer_words("yes")), bool(said & answer_words("no"))
+    yes, no = bool(said & reply_words("yes")), bool(said & reply_words("no"))
     if yes == no:
         return help_text()
     try:
@@ -78,28 +81,49 @@ def _act(phone, yes, now):
 
 
 def help_text():
+    # Translators: write STOP and START as the words of your language that stop and restart
+    # the SMS (one of the words you gave for "stop" and "start").
     return _("Reply 1 to accept an offer, 2 to decline it or to cancel your appointment. "
-             "STOP: no more SMS.")
+             "STOP: no more SMS. START: SMS again.")
 
 
 def words(body):
-    """The words of a reply, lower case, digits of any script as 0-9, punctuation dropped."""
+    """The words of a reply, lower case, digits of any script as 0-9, punctuation and
+    invisible characters (zero-width spaces, direction marks) dropped."""
     text = "".join(
         str(unicodedata.digit(char)) if char.isdigit() else char
         for char in unicodedata.normalize("NFKC", body).casefold()
+        if unicodedata.category(char) != "Cf"
     )
     text = "".join(" " if unicodedata.category(char).startswith("P") or char in string.punctuation
                    else char for char in text)
     return set(text.split())
 
 
-def answer_words(which):
-    """"1" or "2", and the words for yes or no in every language the service speaks."""
-    found = {"1" if which == "yes" else "2"}
+def reply_words(which):
+    """The words residents reply with, in every language the service speaks: "yes" or "no"
+    to an offer ("1" and "2" too), "stop" or "start" for all SMS.
+
+    Translators give each as one or more words separated by commas ("ja,jo" for "yes")."""
+    found = {"yes": {"1"}, "no": {"2"}}.get(which, set())
     for code in current_app.config["LANGUAGES"]:
         with force_locale(code):
-            word = _("yes") if which == "yes" else _("no")
-        found.add(unicodedata.normalize("NFKC", word).casefold())
+            listed = {
+                # Translators: the words residents reply with to accept an offer; give several
+                # separated by commas if people write it in different ways ("ja,jo").
+                "yes": lambda: _("yes"),
+                # Translators: the words residents reply with to decline an offer or to cancel;
+                # several separated by commas.
+                "no": lambda: _("no"),
+                # Translators: the words residents reply with to get no more SMS, as they would
+                # write them ("stopp,stop"); several separated by commas.
+                "stop": lambda: _("stop"),
+                # Translators: the words residents reply with to get SMS again after stopping
+                # them; several separated by commas.
+                "start": lambda: _("start"),
+            }[which]()
+        for word in listed.split(","):
+            found |= words(word)
     return found
 
 

@@ -1,13 +1,14 @@
 """The waitlist: residents waiting for a seat at an office, first come first served."""
-from datetime import date, datetime, time
+from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
-from ..models import EVERY_WEEKDAY, Offer, OfferStatus, Office, WaitlistEntry, WaitlistStatus
+from ..models import Offer, OfferStatus, Office, WaitlistEntry, WaitlistStatus
 from . import audit, details as residents, notify, offers, reasons, states
+from . import preferences as wishes
 from .errors import AlreadyWaiting, Conflict, InvalidInput, NotFound, TooManyBookings
 from .locks import transaction_lock
 
@@ -27,7 +28,8 @@ def join(office, *, name, phone, locale, now, weekdays=None, earliest=None, late
     except InvalidInput as invalid:
         fields.update(invalid.fields)
     try:
-        preferences = clean_preferences(weekdays, earliest, latest, before, now.astimezone(office.tz).date())
+        preferences = wishes.clean(weekdays, earliest, latest, before, now.astimezone(office.tz).date())
+        wishes.check_reachable(office, preferences, now)
     except InvalidInput as invalid:
         fields.update(invalid.fields)
     if fields:  # every mistake at once, not one batch per try
@@ -43,47 +45,11 @@ def join(office, *, name, phone, locale, now, weekdays=None, earliest=None, late
             db.session.flush()
     except IntegrityError as error:  # the partial unique index: one wait per phone and office
         raise AlreadyWaiting() from error
-    notify.waitlist_joined(entry, position(entry), now)
     offers.fill_office(office.id, now)
+    # Offered a seat at once: the offer's SMS says so; "you are number 1" would contradict it.
+    if pending_offer(entry) is None:
+        notify.waitlist_joined(entry, position(entry), now)
     return entry
-
-
-def clean_preferences(weekdays, earliest, latest, before, today):
-    fields = {}
-    mask = EVERY_WEEKDAY
-    if weekdays:
-        if any(not isinstance(day, int) or isinstance(day, bool) or not 0 <= day <= 6 for day in weekdays):
-            fields["weekdays"] = _l("Use the numbers 0 (Monday) to 6 (Sunday).")
-        else:
-            mask = sum(1 << day for day in set(weekdays))
-    window = {}
-    for name, value in (("earliest", earliest), ("latest", latest)):
-        if value in (None, ""):
-            window[name] = None
-            continue
-        try:
-            moment = value if isinstance(value, time) else time.fromisoformat(value)
-        except (TypeError, ValueError):
-            fields[name] = _l("Must be a time like 09:30.")
-            continue
-        window[name] = moment.hour * 60 + moment.minute
-    if not fields and None not in window.values() and window["earliest"] >= window["latest"]:
-        fields["latest"] = _l("Must be later than the earliest time.")
-    last_day = None
-    if before not in (None, ""):
-        try:
-            last_day = before if isinstance(before, date) else date.fromisoformat(before)
-        except (TypeError, ValueError):
-            fields["before"] = _l("Must be a date like 2026-03-26.")
-        else:
-            if last_day < today:
-                fields["before"] = _l("Must not be in the past.")
-    if fields:
-        raise InvalidInput(fields=fields)
-    return {
-        "weekdays": mask, "earliest_minute": window.get("earliest"),
-        "latest_minute": window.get("latest"), "last_day": last_day,
-    }
 
 
 def position(entry):

@@ -1,13 +1,13 @@
 """JSON API, version 1. Every answer is JSON, errors included (see ``web.errors``)."""
 from datetime import date, datetime, time, timedelta
 
-from flask import Blueprint, jsonify, request
-from flask_babel import get_locale, lazy_gettext as _l
+from flask import Blueprint, current_app, jsonify, request
+from flask_babel import get_locale, lazy_gettext as _l, lazy_ngettext as _nl
 
 from .. import clock
 from ..extensions import csrf, limiter
 from ..models import WaitlistStatus
-from ..services import booking as bookings, offers, slots, waitlist
+from ..services import booking as bookings, languages, offers, slots, waitlist
 from ..services.errors import InvalidInput
 from .public import booking_rate_limit, calendar_response
 from .outbox import commit_and_send
@@ -21,7 +21,8 @@ MAX_RANGE_DAYS = 92
 def office_json(office):
     return {
         "slug": office.slug, "name": office.name, "address": office.address,
-        "languages": office.language_list, "timezone": office.timezone,
+        "languages": languages.office_languages(office, clock.now().astimezone(office.tz).date()),
+        "timezone": office.timezone, "note": office.note,
     }
 
 
@@ -32,6 +33,7 @@ def slot_json(slot, office):
         "end": slot.ends_at.astimezone(office.tz).isoformat(),
         "seats": slot.seats,
         "available": slot.available,
+        "languages": languages.slot_languages(slot, office),
     }
 
 
@@ -106,17 +108,21 @@ def office_slots(slug):
     fields = {}
     start_day = _query_date("from", today, fields)
     end_day = _query_date("to", None, fields)
+    language = request.args.get("language") or None
+    if language is not None and language not in current_app.config["LANGUAGES"]:
+        fields["language"] = _l("This language is not offered.")
     if not fields:
         end_day = end_day or start_day + timedelta(days=14)
         if end_day < start_day:
             fields["to"] = _l("Must not be before 'from'.")
         elif (end_day - start_day).days > MAX_RANGE_DAYS:
-            fields["to"] = _l("At most %(n)d days at once.", n=MAX_RANGE_DAYS)
+            fields["to"] = _nl("At most %(num)d day at once.", "At most %(num)d days at once.",
+                               MAX_RANGE_DAYS)
     if fields:
         raise InvalidInput(fields=fields)
     start = datetime.combine(start_day, time(), tzinfo=office.tz)
     end = datetime.combine(end_day + timedelta(days=1), time(), tzinfo=office.tz)
-    found = slots.slots_between(office, start, end)
+    found = languages.spoken_in(slots.slots_between(office, start, end), office, language)
     return jsonify(
         office=office_json(office), **{"from": start_day.isoformat(), "to": end_day.isoformat()},
         slots=[slot_json(slot, office) for slot in found],
@@ -152,6 +158,16 @@ def cancel_booking(token):
     booking = bookings.by_token(token)
     if bookings.cancel(booking, now=clock.now()):
         commit_and_send()
+    return jsonify(booking_json(booking))
+
+
+@bp.post("/bookings/<token>/change")
+def change_booking(token):
+    """Move the booking to another free time of its office: ``{"slot_id": ...}``."""
+    data = json_object()
+    check_types(data, {"slot_id": (int, True)})
+    booking = bookings.change(bookings.by_token(token), data["slot_id"], clock.now())
+    commit_and_send()
     return jsonify(booking_json(booking))
 
 

@@ -1,6 +1,6 @@
 """Forms of the resident pages. They carry CSRF and labels; the rules live in the services."""
 from babel.dates import get_day_names
-from flask_babel import get_locale, lazy_gettext as _l
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField, DateField, EmailField, SelectChoice, SelectMultipleField, StringField,
@@ -10,6 +10,7 @@ from wtforms.validators import Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..extensions import db
+from ..i18n import formatting_locale
 from ..services.errors import DomainError, InvalidInput
 
 
@@ -79,5 +80,5 @@ class WaitlistForm(FlaskForm):
         # Babel names the weekdays in the page's language; 0 is Monday, as in the API.
         self.weekdays.choices = [
             SelectChoice(day, name)
-            for day, name in sorted(get_day_names("wide", locale=get_locale()).items())
+            for day, name in sorted(get_day_names("wide", locale=formatting_locale()).items())
         ]

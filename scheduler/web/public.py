@@ -5,10 +5,10 @@ from itertools import groupby
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
 from flask_babel import get_locale
 
-from .. import clock
+from .. import clock, i18n
 from ..i18n import in_their_language
-from ..extensions import limiter
-from ..services import booking as bookings, calendar, offers, slots
+from ..extensions import db, limiter
+from ..services import booking as bookings, calendar, languages, offers, slots
 from ..services.errors import DomainError
 from .forms import BookingForm, ConfirmForm, status_for, submit
 from .outbox import commit_and_send
@@ -20,21 +20,49 @@ def booking_rate_limit():
     return current_app.config["RATELIMIT_BOOKING"]
 
 
+@bp.app_template_global()
+def language_name(code):
+    return i18n.language_name(code)
+
+
+@bp.app_template_global()
+def spoken_languages(office):
+    """The languages spoken at ``office``, named in the page's language, as a list reads."""
+    codes = languages.office_languages(office, clock.now().astimezone(office.tz).date())
+    return i18n.name_list(codes)
+
+
 @bp.get("/")
 def index():
     return render_template("index.html", offices=slots.active_offices())
 
 
-@bp.get("/o/<slug>")
-def office(slug):
-    office = slots.office_by_slug(slug)
-    now = clock.now()
-    free = slots.free_slots(office, now, end=now + timedelta(days=current_app.config["SLOT_HORIZON_DAYS"]))
-    days = [
+@bp.get("/favicon.ico")
+def favicon():
+    return current_app.send_static_file("favicon.ico")
+
+
+def by_day(free, office):
+    return [
         (day, list(day_slots))
         for day, day_slots in groupby(free, key=lambda slot: slot.starts_at.astimezone(office.tz).date())
     ]
-    return render_template("office.html", office=office, days=days)
+
+
+@bp.get("/o/<slug>")
+def office(slug):
+    """The free times; ``?language=xx`` keeps those with someone who speaks it."""
+    office = slots.office_by_slug(slug)
+    now = clock.now()
+    spoken = languages.office_languages(office, now.astimezone(office.tz).date())
+    language = request.args.get("language")
+    language = language if language in spoken and language != languages.GERMAN else None
+    free = slots.free_slots(office, now, end=now + timedelta(days=current_app.config["SLOT_HORIZON_DAYS"]))
+    free = languages.spoken_in(free, office, language)
+    own = str(get_locale())
+    return render_template("office.html", office=office, days=by_day(free, office),
+                           language=language, spoken=spoken,
+                           own_language=own if own != languages.GERMAN else None)
 
 
 @bp.route("/o/<slug>/book/<int:slot_id>", methods=["GET", "POST"])
@@ -73,17 +101,46 @@ def confirmation(token):
 def manage(token):
     """Only shows: link previews and mail scanners open links and must never cancel."""
     booking = resident_booking(token)
-    return render_template("manage.html", booking=booking, form=ConfirmForm(), now=clock.now(),
+    return render_template("manage.html", booking=booking, form=ConfirmForm(),
+                           changeable=bookings.can_change(booking, clock.now()),
                            offer=offers.sent_move_up(booking))
 
 
 @bp.post("/b/<token>/cancel")
 def cancel(token):
-    """CSRFProtect has checked the form's token before this runs."""
+    """Two steps, without JavaScript: the manage page's button asks "really?" on a page of
+    its own; only that page's button (``confirmed=1``) cancels. CSRFProtect has checked the
+    form's token before this runs."""
     booking = resident_booking(token)
+    if request.form.get("confirmed") != "1" and bookings.can_change(booking, clock.now()):
+        # The language links lead back to the manage page: the "really?" step is a POST.
+        return render_template("cancel.html", booking=booking, form=ConfirmForm(),
+                               language_path=url_for(".manage", token=token))
     if bookings.cancel(booking, now=clock.now()):
         commit_and_send()
     return redirect(url_for(".manage", token=token), code=303)
+
+
+@bp.route("/b/<token>/change", methods=["GET", "POST"])
+def change(token):
+    """Other free times at the office; choosing one moves the booking (a POST)."""
+    booking = resident_booking(token)
+    form, error = ConfirmForm(), None
+    if form.validate_on_submit():
+        try:
+            bookings.change(booking, request.form.get("slot_id", type=int) or 0, clock.now())
+        except DomainError as refused:
+            db.session.rollback()
+            error = refused.message
+        else:
+            commit_and_send()
+            return redirect(url_for(".manage", token=token, changed=1), code=303)
+    now = clock.now()
+    return render_template(
+        "change.html", booking=booking, form=form, error=error,
+        changeable=bookings.can_change(booking, now),
+        days=by_day(bookings.other_times(booking, now), booking.office),
+    ), 409 if error else 200
 
 
 @bp.post("/b/<token>/earlier")

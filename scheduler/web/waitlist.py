@@ -1,5 +1,7 @@
 """The waitlist and offer pages. Links only show; joining, leaving and answering take a POST."""
-from flask import Blueprint, redirect, render_template, url_for
+from datetime import timedelta
+
+from flask import Blueprint, current_app, redirect, render_template, url_for
 from flask_babel import get_locale
 
 from .. import clock
@@ -13,21 +15,27 @@ from .public import booking_rate_limit
 
 bp = Blueprint("waitlist", __name__)
 
+FREE_TIMES_SHOWN = 6
+
 
 @bp.route("/o/<slug>/waitlist", methods=["GET", "POST"])
 @limiter.limit(booking_rate_limit, methods=["POST"])
 def join(slug):
     office = slots.office_by_slug(slug)
     form = WaitlistForm()
+    now = clock.now()
     entry, error = submit(form, lambda: waitlist.join(
         office, name=form.name.data, phone=form.phone.data, locale=str(get_locale()),
         weekdays=form.weekdays.data, earliest=form.earliest.data, latest=form.latest.data,
-        before=form.before.data, topic=form.topic.data, now=clock.now(),
+        before=form.before.data, topic=form.topic.data, now=now,
     ))
     if entry is not None:
         commit_and_send()
         return redirect(url_for(".entry", token=entry.token), code=303)
-    return render_template("waitlist_join.html", office=office, form=form, error=error), status_for(form, error)
+    # Times free right now come first: booking one beats waiting for one.
+    free = slots.free_slots(office, now, end=now + timedelta(days=current_app.config["SLOT_HORIZON_DAYS"]))
+    return render_template("waitlist_join.html", office=office, form=form, error=error,
+                           free=free[:FREE_TIMES_SHOWN]), status_for(form, error)
 
 
 @bp.get("/w/<token>")
@@ -68,6 +76,6 @@ def answer(token, answer):
         return render_template("offer.html", offer=offer, form=None, open=False,
                                error=refused.message), refused.status
     commit_and_send()
-    if answer == "accept":
-        return redirect(url_for("public.manage", token=booking.token), code=303)
+    if answer == "accept":  # a page that says plainly: booked
+        return redirect(url_for("public.confirmation", token=booking.token), code=303)
     return redirect(url_for(".offer", token=token), code=303)

@@ -99,7 +99,7 @@ def cancel_booking(booking_id):
               if done else _l("The appointment was cancelled already."))
         return redirect(_agenda_of(booking), code=303)
     return render_template("staff/desk_cancel.html", office=booking.office, booking=booking, form=form,
-                           error=error, may_cancel=bookings.cancellable(booking, clock.now()),
+                           error=error, may_cancel=bookings.can_change(booking, clock.now()),
                            language_name=language_name), status_for(form, error)
 
 
