@@ -206,7 +206,7 @@ def test_a_removed_hour_moves_its_residents_to_the_front_of_the_waitlist(app, cl
     clock.advance(minutes=5)
     jan = book(client, "2026-12-03T08:30", locale="en")
     clock.advance(minutes=5)
-    karim = join(client, weekdays=[2])  # Wednesdays only: nothing fits him yet
+    karim = join(client)  # offered a Thursday at once, which the change takes back
     clock.advance(hours=1)
     answer = call(client, "PUT", "/api/v1/staff/offices/lanstrop/hours", tokens["anna"],
                   json={"hours": [{**LANSTROP_HOURS[0], "weekday": 2}]}).json
@@ -236,6 +236,27 @@ def test_a_removed_hour_moves_its_residents_to_the_front_of_the_waitlist(app, cl
         offer_sms = db.session.scalar(select(Message).where(Message.offer_id == offered[amina_entry.id].id))
         assert offer_sms.locale == "ar"
         assert_seats_add_up()
+
+
+def test_residents_the_office_moves_go_before_those_who_waited_longer(app, client, clock, tokens):
+    """Olga has waited since before Amina booked; when the office takes Amina's Thursday
+    away, Amina is put in front of Olga all the same: the office broke its word to her."""
+    olga = join(client)  # offered a Thursday at once, which the change takes back
+    clock.advance(minutes=5)
+    amina = book(client, "2026-11-26T10:00", locale="ar")
+    clock.advance(hours=1)
+    call(client, "PUT", "/api/v1/staff/offices/lanstrop/hours", tokens["anna"],
+         json={"hours": [{**LANSTROP_HOURS[0], "weekday": 2, "seats": 1}]})
+    with app.app_context():
+        moved = db.session.scalar(select(WaitlistEntry).where(
+            WaitlistEntry.phone == db.session.get(Booking, amina).phone))
+        waited = db.session.scalar(select(WaitlistEntry).where(WaitlistEntry.token == olga))
+        assert moved.requested_at > waited.requested_at  # her wait is still measured from her booking
+        assert waitlist.position(moved) == 1 and waitlist.position(waited) == 2
+        offered = {offer.waitlist_entry_id: offer.slot.starts_at for offer in db.session.scalars(
+            select(Offer).where(Offer.status == OfferStatus.PENDING))}
+        first_wednesday = datetime(2026, 11, 25, 8, 30, tzinfo=BERLIN)
+        assert offered == {moved.id: first_wednesday, waited.id: first_wednesday + timedelta(minutes=30)}
 
 
 def test_fewer_seats_withdraw_pending_offers_first_then_move_the_latest_bookings(app, client, clock, tokens):

@@ -12,10 +12,10 @@ from .slot import Slot
 from .lease import SchedulerLease
 from .sms import InboundMessage, OptOut
 from .staff import ApiToken, StaffAccount, staff_office
-from .waitlist import EVERY_WEEKDAY, WaitlistEntry, WaitlistStatus
+from .waitlist import EVERY_WEEKDAY, FRONT, WaitlistEntry, WaitlistStatus
 
 __all__ = [
-    "ApiToken", "AuditEntry", "Booking", "BookingSource", "BookingStatus", "CancelledBy", "Closure", "EVERY_WEEKDAY", "InboundMessage", "Message",
+    "ApiToken", "AuditEntry", "Booking", "BookingSource", "BookingStatus", "CancelledBy", "Closure", "EVERY_WEEKDAY", "FRONT", "InboundMessage", "Message",
     "MessageStatus", "Offer", "OfferKind", "OfferStatus", "Office", "OptOut", "SchedulerLease",
     "Slot", "StaffAccount", "WaitlistEntry", "WaitlistStatus", "WeeklyHours", "staff_office",
 ]

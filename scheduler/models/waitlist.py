@@ -9,6 +9,9 @@ from .booking import new_token
 from .types import UTCDateTime, enum_column
 
 EVERY_WEEKDAY = 0b1111111
+# The queue's first order: residents the office put back after taking their appointment
+# away come before everyone else (``FRONT``); then first come, first served.
+FRONT, IN_TURN = 0, 1
 
 
 class WaitlistStatus(enum.StrEnum):
@@ -34,7 +37,7 @@ class WaitlistEntry(db.Model):
             sqlite_where=text("status = 'waiting'"), postgresql_where=text("status = 'waiting'"),
         ),
         # The queue, in order: matching walks it from the front.
-        Index("ix_waitlist_queue", "office_id", "status", "requested_at", "id"),
+        Index("ix_waitlist_queue", "office_id", "status", "queue_rank", "requested_at", "id"),
         # Waits with a last day, for waitlist.lapse.
         Index(
             "ix_waitlist_last_day", "last_day",
@@ -58,12 +61,20 @@ class WaitlistEntry(db.Model):
     latest_minute: Mapped[int | None]
     last_day: Mapped[date | None]
     requested_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # FRONT for a resident the office put back (their appointment was taken away), else
+    # IN_TURN; the queue is ordered by (queue_rank, requested_at, id).
+    queue_rank: Mapped[int] = mapped_column(default=IN_TURN)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     end_reason: Mapped[str | None] = mapped_column(String(200))
     booking_id: Mapped[int | None] = mapped_column(ForeignKey("booking.id"))
 
     office: Mapped["Office"] = relationship()  # noqa: F821
     booking: Mapped["Booking | None"] = relationship()  # noqa: F821
+
+    @classmethod
+    def queue_order(cls):
+        """The order of the queue: put back by the office first, then by the first request."""
+        return cls.queue_rank, cls.requested_at, cls.id
 
     def accepts_weekday(self, weekday):
         return bool(self.weekdays & (1 << weekday))

@@ -154,7 +154,7 @@ def waiting(office: Office, now: datetime) -> list[Waiting]:
     entries = db.session.scalars(
         select(WaitlistEntry)
         .where(WaitlistEntry.office_id == office.id, WaitlistEntry.status == WaitlistStatus.WAITING)
-        .order_by(WaitlistEntry.requested_at, WaitlistEntry.id)
+        .order_by(*WaitlistEntry.queue_order())
     ).all()
     pending = {
         offer.waitlist_entry_id: offer for offer in db.session.scalars(

@@ -46,7 +46,7 @@ def slots_to_fill(now, office_ids=None):
     first_waiting = (
         select(WaitlistEntry.id)
         .where(WaitlistEntry.office_id == Office.id, WaitlistEntry.status == WaitlistStatus.WAITING)
-        .order_by(WaitlistEntry.requested_at, WaitlistEntry.id).limit(1).scalar_subquery()
+        .order_by(*WaitlistEntry.queue_order()).limit(1).scalar_subquery()
     )
     first_moving = (
         select(Booking.id)
@@ -140,7 +140,7 @@ def next_waiting(slot, now):
             (WaitlistEntry.last_day.is_(None)) | (WaitlistEntry.last_day >= start.date()),
             *_free_to_ask(_pending.waitlist_entry_id, _asked.waitlist_entry_id, WaitlistEntry, slot),
         )
-        .order_by(WaitlistEntry.requested_at, WaitlistEntry.id)
+        .order_by(*WaitlistEntry.queue_order())
         .limit(1)
         .with_for_update(skip_locked=True, of=WaitlistEntry)
     )

@@ -2,11 +2,11 @@
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select, update
+from sqlalchemy import func, literal, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
-from ..models import Offer, OfferStatus, Office, WaitlistEntry, WaitlistStatus
+from ..models import FRONT, Offer, OfferStatus, Office, WaitlistEntry, WaitlistStatus
 from . import audit, details as residents, notify, offers, reasons, states
 from . import preferences as wishes
 from .errors import AlreadyWaiting, Conflict, InvalidInput, NotFound, TooManyBookings
@@ -54,14 +54,14 @@ def join(office, *, name, phone, locale, now, weekdays=None, earliest=None, late
 
 def position(entry):
     """1 for the first in the queue. Only meaningful while the entry waits."""
+    order = WaitlistEntry.queue_order()
     ahead = db.session.scalar(
         select(func.count())
         .select_from(WaitlistEntry)
         .where(
             WaitlistEntry.office_id == entry.office_id,
             WaitlistEntry.status == WaitlistStatus.WAITING,
-            (WaitlistEntry.requested_at < entry.requested_at)
-            | ((WaitlistEntry.requested_at == entry.requested_at) & (WaitlistEntry.id < entry.id)),
+            tuple_(*order) < tuple_(*(literal(getattr(entry, column.key), column.type) for column in order)),
         )
     )
     return ahead + 1
@@ -157,11 +157,12 @@ def remove(entry: WaitlistEntry, reason: str, *, actor, now: datetime) -> bool:
 # --- Weekly hours and closures (services.schedule) ---
 
 def put_back(booking, now):
-    """A resident whose appointment the office took away waits again at that office, with
-    the time they first asked (``requested_at`` of the booking) and no preferences, so the
-    nearest free time fits. Someone already waiting there keeps one wait (the unique index),
-    with the earlier of the two request times. Without a phone nobody can be offered
-    anything: None."""
+    """A resident whose appointment the office took away waits again at that office, at the
+    front of the queue (before everyone the office did not move), with the time they first
+    asked (``requested_at`` of the booking, so their wait is measured from there) and no
+    preferences, so the nearest free time fits. Someone already waiting there keeps one wait
+    (the unique index), moved to the front, with the earlier of the two request times.
+    Without a phone nobody can be offered anything: None."""
     if not booking.phone:
         return None
     waiting = (select(WaitlistEntry)
@@ -171,7 +172,8 @@ def put_back(booking, now):
     entry = db.session.scalar(waiting)
     if entry is None:
         entry = WaitlistEntry(office_id=booking.office_id, name=booking.name, phone=booking.phone,
-                              locale=booking.locale, topic=booking.topic, requested_at=booking.requested_at)
+                              locale=booking.locale, topic=booking.topic, requested_at=booking.requested_at,
+                              queue_rank=FRONT)
         try:
             with db.session.begin_nested():
                 db.session.add(entry)
@@ -180,4 +182,5 @@ def put_back(booking, now):
         except IntegrityError:  # they joined just now, from another request
             entry = db.session.scalar(waiting)
     entry.requested_at = min(entry.requested_at, booking.requested_at)
+    entry.queue_rank = FRONT
     return entry
