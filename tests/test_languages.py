@@ -13,6 +13,7 @@ from scheduler.services import booking as bookings, languages, replies, waitlist
 from scheduler.services.errors import InvalidInput
 
 from . import factories
+from .outbox import deliver
 
 THURSDAY = 3
 
@@ -207,6 +208,7 @@ def test_joining_with_a_free_time_that_fits_sends_only_the_offer(client, app, cl
     with app.app_context():
         kinds = db.session.scalars(select(Message.kind)).all()
         assert kinds == ["offer"]
+    deliver(app)  # the scheduler's dispatcher sends the offer the moment it is committed
     page = client.get(f"/w/{joined.json['token']}").get_data(as_text=True)
     assert "A time is free for you." in page
     assert "We send you an SMS when a time" not in page and "You are number" not in page

@@ -13,6 +13,7 @@ from scheduler.models import (
 from scheduler.services import offers, reminders, retention
 
 from . import factories
+from .outbox import deliver
 from .staff_desk import THURSDAY, audit_entries, book, form_token, join, logged_in, make_desk, messages_to
 
 ARABIC = re.compile(r"[\u0600-\u06FF]")
@@ -272,6 +273,7 @@ def test_staff_offer_a_seat_outside_the_preferences_with_the_usual_sms_and_hold(
     response = client.post("/staff/offices/lanstrop/waitlist/offer", data={
         "csrf_token": factories.csrf_token(page), "entry_id": mondays_only, "slot_id": slots["half_past"]})
     assert response.status_code == 303
+    deliver(app)  # the scheduler's dispatcher sends the offer; its hold starts then
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "is offered and held" in page and "held until" in page
     with app.app_context():

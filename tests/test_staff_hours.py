@@ -212,7 +212,7 @@ def test_a_removed_hour_moves_its_residents_to_the_front_of_the_waitlist(app, cl
                   json={"hours": [{**LANSTROP_HOURS[0], "weekday": 2}]}).json
     assert sorted(answer["affected"]) == sorted([amina, jan]) and answer["removed"] == 36
     with app.app_context():
-        for booking_id, texts in ((amina, "We are closed"), (jan, "We are closed")):
+        for booking_id, texts in ((amina, "المكتب مغلق"), (jan, "We are closed")):
             booking = db.session.get(Booking, booking_id)
             assert booking.status == BookingStatus.CANCELLED and booking.cancelled_by == CancelledBy.SCHEDULE
             assert booking.cancel_reason == "weekly hours changed"
@@ -573,7 +573,8 @@ def test_the_closed_sms_fits_two_parts(ctx, clock, language):
     longest = max((name for _slug, name, *_rest in OFFICES), key=len)
     office = factories.office(slug="innenstadt", name=longest)
     target = factories.slot(office, datetime(2026, 9, 30, 11, 30))
-    booking = Booking(slot=target, office=office, name="A", phone="+4915100000001", locale=language)
+    booking = Booking(slot=target, office=office, name="A", phone="+4915100000001", locale=language,
+                      requested_at=clock.now, created_at=clock.now, seated_at=clock.now)
     db.session.add(booking)
     db.session.flush()
     notify.booking_closed(booking, clock.now)

@@ -56,7 +56,8 @@ def test_the_export_holds_everything_about_the_number_and_nothing_of_anyone_else
     assert [(w["office"], w["topic"], w["status"]) for w in export["waitlist"]] == [("nordstadt", "Arbeit", "waiting")]
     assert [(o["office"], o["status"], o["kind"]) for o in export["offers"]] == [("nordstadt", "pending", "waitlist")]
     kinds = sorted((m["channel"], m["kind"]) for m in export["messages"])
-    assert kinds == [("email", "invitation"), ("sms", "confirmation"), ("sms", "offer"), ("sms", "waitlist")]
+    # Offered a seat on joining: the offer's SMS, and no "you are number 1" beside it.
+    assert kinds == [("email", "invitation"), ("sms", "confirmation"), ("sms", "offer")]
     assert {m["to"] for m in export["messages"]} == {residents["amina"], "amina@example.org"}
     assert [reply["body"] for reply in export["replies"]] == ["Hallo?"]
     assert export["opt_out"] is None
@@ -94,7 +95,7 @@ def test_erasing_asks_first_then_cancels_the_future_and_anonymises(world, reside
     admin = world.page("admin")
     asked = post_form(admin, "/staff/residents/erase", {"phone": residents["amina"]})
     assert asked.status_code == 200 and "cannot be undone" in asked.get_data(as_text=True)
-    assert "bookings 1, waitlist entries 1, offers 1, messages 4, SMS replies 1" in asked.get_data(as_text=True)
+    assert "bookings 1, waitlist entries 1, offers 1, messages 3, SMS replies 1" in asked.get_data(as_text=True)
     with world.app.app_context():
         assert db.session.scalar(select(Booking.name).where(Booking.phone == residents["amina"])) == "Amina Al-Sayed"
 
@@ -128,7 +129,7 @@ def test_erasing_asks_first_then_cancels_the_future_and_anonymises(world, reside
         assert entry.staff_id == world.ids["admin"] and entry.office_id is None and entry.record_id is None
         # Six messages: the four stored and the cancellation SMS and e-mail the erasure wrote,
         # deleted before they could be sent.
-        assert entry.after == {"bookings": 1, "waitlist": 1, "offers": 1, "messages": 6, "replies": 1,
+        assert entry.after == {"bookings": 1, "waitlist": 1, "offers": 1, "messages": 5, "replies": 1,
                                "cancelled": 1, "opt_out_kept": False}
         every_entry = json.dumps([[e.action, e.before, e.after] for e in db.session.scalars(select(AuditEntry))])
         assert amina[3:] not in every_entry and not personal_data(every_entry)
@@ -140,7 +141,7 @@ def test_erasing_through_the_api_keeps_an_opt_out_and_returns_counts(world, resi
         db.session.commit()
     answer = world.api("admin", "DELETE", "/api/v1/staff/residents", query_string={"phone": residents["amina"]})
     assert answer.status_code == 200
-    assert answer.json == {"bookings": 1, "waitlist": 1, "offers": 1, "messages": 6, "replies": 2, "cancelled": 1,
+    assert answer.json == {"bookings": 1, "waitlist": 1, "offers": 1, "messages": 5, "replies": 2, "cancelled": 1,
                            "opt_out_kept": True}
     with world.app.app_context():
         assert db.session.get(OptOut, residents["amina"]) is not None  # the resident's wish stays
