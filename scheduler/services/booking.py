@@ -8,7 +8,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from ..extensions import db
-from ..models import Booking, BookingStatus, CancelledBy, Slot
+from ..models import Booking, BookingStatus, CancelledBy, Office, Slot
 from . import details as residents, notify, offers, seats, slots, states, waitlist
 from .errors import (
     AlreadyBooked, NotFound, SlotFull, SlotInPast, SlotRemoved, TooLateToCancel, TooManyBookings,
@@ -23,7 +23,8 @@ def book(slot_id, *, name, phone, locale, now, email=None, topic=None, notify_ea
     so two requests for the last seat can never both win, on any database.
     """
     details = residents.clean(name, phone, locale, email, topic)
-    slot = db.session.get(Slot, slot_id, options=[joinedload(Slot.office)])  # the SMS names it
+    # The SMS names the office, and the answer its languages (from its hours): one query.
+    slot = db.session.get(Slot, slot_id, options=[joinedload(Slot.office).joinedload(Office.hours)])
     if slot is None:
         raise NotFound(_l("This time does not exist."))
     check_bookable(slot, now)
