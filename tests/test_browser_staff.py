@@ -5,7 +5,7 @@ preview, closes Christmas Eve, books a walk-in, marks who came, prints the day's
 administrator renews the office's calendar feed. Screenshots of every step (and the printed
 agenda as PDF) land in test-artifacts/staff/ for a person to look at.
 """
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import pytest
 from playwright.sync_api import expect

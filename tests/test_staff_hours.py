@@ -19,7 +19,7 @@ from scheduler.models import (
     AuditEntry, Booking, BookingSource, BookingStatus, CancelledBy, Closure, Message, Offer, OfferStatus, Slot,
     WaitlistEntry, WaitlistStatus, WeeklyHours,
 )
-from scheduler.services import hours as rules, notify, schedule, seats, slots, waitlist
+from scheduler.services import hours as rules, notify, seats, slots, waitlist
 from scheduler.services.demo import OFFICES
 from scheduler.services.errors import InvalidInput
 

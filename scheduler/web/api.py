@@ -106,8 +106,8 @@ def office_slots(slug):
     office = slots.office_by_slug(slug)
     today = clock.now().astimezone(office.tz).date()
     fields = {}
-    start_day = _query_date("from", today, fields)
-    end_day = _query_date("to", None, fields)
+    start_day = query_date("from", today, fields)
+    end_day = query_date("to", None, fields)
     language = request.args.get("language") or None
     if language is not None and language not in current_app.config["LANGUAGES"]:
         fields["language"] = _l("This language is not offered.")
@@ -266,9 +266,10 @@ def check_types(data, spec):
         raise InvalidInput(fields=fields)
 
 
-def _query_date(name, default, fields):
+def query_date(name, default, fields):
+    """The query argument ``name`` as a date; a wrong one is noted in ``fields``."""
     raw = request.args.get(name)
-    if raw is None:
+    if raw is None or raw == "":
         return default
     try:
         return date.fromisoformat(raw)

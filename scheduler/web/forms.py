@@ -31,10 +31,12 @@ class BookingForm(FlaskForm):
 
 
 def submit(form, action):
-    """Run ``action`` (a service call) for a valid submitted form: returns (result, error).
+    """Run ``action`` (one service call) for a valid submitted form: returns (result, error).
 
-    Field problems the service finds go next to their fields; other refusals come back as
-    ``error``; either way the transaction is rolled back.
+    Field problems the service finds go next to their fields (or above the form when the
+    form has no such field); other refusals come back as ``error``; either way the
+    transaction is rolled back. 403 and 404 are not a matter of the input: they go on to the
+    error handler.
     """
     if not form.validate_on_submit():
         return None, None
@@ -42,12 +44,17 @@ def submit(form, action):
         return action(), None
     except InvalidInput as invalid:
         db.session.rollback()
-        for field, message in invalid.fields.items():
-            (getattr(form, field, None) or form.name).errors.append(message)
+        for name, message in invalid.fields.items():
+            if name in form:
+                form[name].errors.append(message)
+            else:
+                form.form_errors.append(message)
+        return None, (form.form_errors[0] if form.form_errors else None)
     except DomainError as refused:
+        if refused.status in (403, 404):
+            raise
         db.session.rollback()
         return None, refused.message
-    return None, None
 
 
 def status_for(form, error):

@@ -13,8 +13,6 @@ from wtforms import (
 from wtforms.validators import DataRequired, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from ...extensions import db
-from ...services.errors import DomainError, InvalidInput
 
 
 def checkboxes(label, **kwargs):
@@ -120,33 +118,3 @@ class AuditFilterForm(FlaskForm):
         super().__init__(*args, **kwargs)
         self.office.choices = [("", _l("All offices"))] + [(office.slug, office.name) for office in offices]
         self.staff.choices = [("", _l("All accounts"))] + [(account.email, account.email) for account in accounts]
-
-
-def submit(form, action):
-    """Run ``action`` (one service call) for a valid submitted form: returns (result, error).
-
-    Field problems the service finds go next to their fields (or above the form when the
-    form has no such field); other refusals come back as ``error``, and the transaction is
-    rolled back. 403 and 404 go on to the error handler.
-    """
-    if not form.validate_on_submit():
-        return None, None
-    try:
-        return action(), None
-    except InvalidInput as invalid:
-        db.session.rollback()
-        for name, message in invalid.fields.items():
-            if name in form:
-                form[name].errors.append(message)
-            else:
-                form.form_errors.append(message)
-        return None, (invalid.message if form.form_errors else None)
-    except DomainError as refused:
-        if refused.status in (403, 404):  # not a matter of the input: the error page says it
-            raise
-        db.session.rollback()
-        return None, refused.message
-
-
-def status_for(form, error):
-    return 422 if form.errors else 409 if error else 200

@@ -4,11 +4,12 @@ from datetime import date, timedelta
 from babel import Locale
 from babel.dates import format_date, get_day_names
 from flask import jsonify, render_template, request
-from flask_babel import get_locale, lazy_gettext as _l
+from flask_babel import get_locale
 
 from ... import clock
 from ...services import agenda as agendas, staff
 from ...services.errors import InvalidInput
+from ..api import query_date
 from .access import actor
 from .blueprints import api, pages
 
@@ -74,8 +75,8 @@ def agenda_json(slug):
     now = clock.now()
     today = now.astimezone(office.tz).date()
     fields = {}
-    first = _query_date("from", today, fields)
-    last = _query_date("to", None, fields)
+    first = query_date("from", today, fields)
+    last = query_date("to", None, fields)
     if fields:
         raise InvalidInput(fields=fields)
     found = agendas.bookings_between(office, first, last or first)
@@ -84,17 +85,6 @@ def agenda_json(slug):
         bookings=[booking_json(booking) for booking in found],
         waitlist=[waiting_json(item) for item in agendas.waiting(office, now)],
     )
-
-
-def _query_date(name, default, fields):
-    raw = request.args.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        return date.fromisoformat(raw)
-    except ValueError:
-        fields[name] = _l("Must be a date like 2026-03-26.")
-        return default
 
 
 def _iso(moment, office):

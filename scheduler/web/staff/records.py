@@ -18,7 +18,8 @@ from ..api import TYPE_NAMES
 from ..forms import ConfirmForm
 from ..outbox import commit_and_send
 from .access import actor
-from .admin_forms import AuditFilterForm, EraseForm, LookupForm, submit
+from ..forms import submit
+from .admin_forms import AuditFilterForm, EraseForm, LookupForm
 from .blueprints import api, pages
 
 
