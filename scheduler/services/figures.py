@@ -21,7 +21,7 @@ from ..models import (
     WaitlistEntry,
 )
 from . import notify
-from .tally import Tally, total
+from .tally import Tally, summary, total
 
 
 @dataclass(frozen=True)
@@ -272,3 +272,30 @@ def _sms(scope, tallies):
 def _count_sms(tally, body):
     tally.sms_messages += 1
     tally.sms_segments += notify.segments(body)
+
+
+# The longest period asked for at once: the whole funding period of three years.
+MAX_PERIOD_DAYS = 1100
+
+
+def report(offices: list[Office], first: date, last: date, *, per_office: bool = False,
+           price: float | None = None) -> dict:
+    """The figures of the period as the staff API answers them: the offices together, each
+    ISO week, and with ``per_office`` each office with its own weeks."""
+    found = collect(offices, first, last)
+
+    def described(office=None):
+        return {
+            **summary(found.tally(office), price),
+            "weeks": [
+                {"week": week.label, "from": week.first.isoformat(), "to": week.last.isoformat(),
+                 **summary(found.tally(office, index), price)}
+                for index, week in enumerate(found.weeks)
+            ],
+        }
+
+    result = {"from": first.isoformat(), "to": last.isoformat(), **described()}
+    if per_office:
+        result["offices"] = [{"office": office.slug, "name": office.name, **described(office)}
+                             for office in offices]
+    return result

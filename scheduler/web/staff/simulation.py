@@ -1,0 +1,1 @@
+"""What-if: the recorded demand of an office under its hours and under proposed hours."""
