@@ -71,6 +71,16 @@ def p90(values):
     return ordered[math.ceil(0.9 * len(ordered)) - 1]
 
 
+def spread(values):
+    """(median, 90th percentile), sorting once."""
+    if not values:
+        return None, None
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    center = ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+    return center, ordered[math.ceil(0.9 * len(ordered)) - 1]
+
+
 def ratio(part, whole, digits=3):
     return round(part / whole, digits) if whole else None
 
@@ -91,14 +101,14 @@ def summary(tally: Tally, price: float | None = None) -> dict:
     offers = tally.offers
     decided = offers["accepted"] + offers["declined"] + offers["expired"]
     marked = tally.attended + tally.no_shows
+    wait_median, wait_p90 = spread(tally.waits)
     return {
         "requests": tally.requests,
         "bookings": tally.bookings,
         "attended": tally.attended,
         "no_shows": tally.no_shows,
         "no_show_rate": ratio(tally.no_shows, marked),
-        "wait_days": {"median": rounded(median(tally.waits), DAY),
-                      "p90": rounded(p90(tally.waits), DAY)},
+        "wait_days": {"median": rounded(wait_median, DAY), "p90": rounded(wait_p90, DAY)},
         "freed_seats": tally.freed,
         "refilled_seats": tally.refilled,
         "refill_rate": ratio(tally.refilled, tally.freed),
