@@ -1,5 +1,5 @@
 """The evaluation's figures of a hand-built week (tests/staff_figures.py), number by number."""
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -82,3 +82,48 @@ def test_a_period_without_anything_has_no_rates(app, week):
     assert numbers["requests"] == numbers["bookings"] == numbers["sms"]["messages"] == 0
     assert numbers["wait_days"] == {"median": None, "p90": None}
     assert numbers["refill_rate"] is None and numbers["offers"]["acceptance_rate"] is None
+
+
+TEXTS = [
+    "Lanstrop\nIhr Termin: 26. Nov., 08:30\nÄndern oder absagen:\nhttps://termine.example.org/b/abc",
+    "Lanstrop\nتذكير: موعدك 26 نوفمبر، 8:30 ص\nللإلغاء رد 2 أو الرابط:\nhttps://termine.example.org/b/abc",
+    "x" * 160, "x" * 161, "€" * 80, "a" + "€" * 80, "{" * 77, "ش" * 70, "ش" * 71, "😀" * 35, "ش" * 66 + "😀",
+    "Long " * 40 + "[brackets] ~ and | bars ^", "Nadlerweg 1 · Dortmund " * 5,
+]
+
+
+def test_sms_segments_counted_by_the_database_are_those_of_notify(app, clock):
+    """On PostgreSQL the texts are measured by the database; every edge of notify.segments
+    (160/161 GSM-7 characters, escaped "€", 70/71 UCS-2 units, emoji) gives the same count."""
+    from scheduler.services import booking as bookings
+
+    from . import factories
+
+    with app.app_context():
+        office = factories.office()
+        slot = factories.slot(office, clock.now + timedelta(days=3), seats=len(TEXTS))
+        for text in TEXTS:
+            booking = bookings.book(slot.id, name="Test", phone=factories.mobile(), locale="de", now=clock.now)
+            db.session.add(Message(channel="sms", to=booking.phone, kind="test", locale="de", body=text,
+                                   booking=booking, status=MessageStatus.SENT, sent_at=clock.now))
+        db.session.commit()
+        numbers, _found = office_figures("lanstrop", clock.now.date(), clock.now.date())
+        expected = sum(notify.segments(body) for body in db.session.scalars(
+            select(Message.body).where(Message.status == MessageStatus.SENT)))
+    assert numbers["sms"]["messages"] == len(TEXTS)  # the confirmations are not sent yet
+    assert numbers["sms"]["segments"] == expected == sum(notify.segments(text) for text in TEXTS)
+
+
+def test_the_figures_of_a_year_take_a_fixed_number_of_statements(app, week):
+    """The database counts: a year costs as many statements as a week."""
+    from sqlalchemy import event
+
+    with app.app_context():
+        offices = list(db.session.scalars(select(Office)))
+        statements = []
+        event.listen(db.engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
+        figures.report(offices, date(2026, 11, 23), date(2026, 11, 29), per_office=True)
+        one_week = len(statements)
+        statements.clear()
+        figures.report(offices, date(2025, 11, 30), date(2026, 11, 29), per_office=True)
+    assert len(statements) == one_week <= 14

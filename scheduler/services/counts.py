@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Float, String, and_, case, cast, func, literal, select, type_coerce, union_all
 from sqlalchemy.orm import aliased
+from sqlalchemy.types import NullType
 
 from ..extensions import db
 from ..models import (
@@ -56,7 +57,9 @@ class Scope:
         """(keys..., aggregates..., [values]) for each group of ``query`` (which selects the
         keys) by ``keys``."""
         if self.postgresql:
-            yield from db.session.execute(query.add_columns(*aggregates, func.array_agg(value)).group_by(*keys))
+            # NullType: psycopg's list as it comes, not copied again value by value.
+            values = type_coerce(func.array_agg(value), NullType())
+            yield from db.session.execute(query.add_columns(*aggregates, values).group_by(*keys))
             return
         lists = defaultdict(list)
         for *key, found in db.session.execute(query.add_columns(value)):
@@ -91,8 +94,8 @@ def requests(scope, tallies):
 
 
 def appointments(scope, tallies):
-    """Appointments not cancelled, in one pass: how many, by language and by how they were
-    made, attended and no-shows with and without a reminder sent, and their waits."""
+    """Appointments not cancelled: how many, attended and no-shows with and without a
+    reminder sent, their waits; then by language and by how they were made."""
     reminded = (
         select(Message.booking_id)
         .where(Message.kind == "reminder", Message.status == MessageStatus.SENT, Message.booking_id.is_not(None))
@@ -113,14 +116,12 @@ def appointments(scope, tallies):
     def counted(*conditions):
         return func.sum(case((and_(*conditions), 1), else_=0))
 
-    keys = (row.office_id, row.week, row.locale, row.source)
-    for office_id, week, locale, made, count, came, absent, came_reminded, absent_reminded, waits in scope.values(
+    keys = (row.office_id, row.week)
+    for office_id, week, count, came, absent, came_reminded, absent_reminded, waits in scope.values(
             select(*keys), keys, row.wait, func.count(), counted(row.came), counted(row.absent),
             counted(row.came, row.reminded), counted(row.absent, row.reminded)):
         tally = tallies[office_id, scope.index(week)]
         tally.bookings += count
-        tally.by_language[locale] += count
-        tally.by_source[made] += count
         tally.attended += came
         tally.no_shows += absent
         tally.marked_reminded += came_reminded + absent_reminded
@@ -128,6 +129,15 @@ def appointments(scope, tallies):
         tally.marked_unreminded += came + absent - came_reminded - absent_reminded
         tally.no_shows_unreminded += absent - absent_reminded
         tally.waits.extend(waits)
+    kinds = union_all(
+        select(row.office_id, row.week, literal("language").label("kind"), row.locale.label("value"), func.count())
+        .group_by(row.office_id, row.week, row.locale),
+        select(row.office_id, row.week, literal("source"), row.source, func.count())
+        .group_by(row.office_id, row.week, row.source),
+    )
+    for office_id, week, kind, value, count in db.session.execute(kinds):
+        tally = tallies[office_id, scope.index(week)]
+        (tally.by_language if kind == "language" else tally.by_source)[value] += count
 
 
 def refills(scope, tallies):
