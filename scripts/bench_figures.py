@@ -149,7 +149,7 @@ def load(args):
             count = sum(rng.random() < 0.9 for _ in range(capacity))
         else:
             count = int(per_slot) + (rng.random() < per_slot % 1)
-        for _ in range(min(capacity, count)):
+        for _seat in range(min(capacity, count)):
             book(rng, new, sms, by_office[office_id], slot_id, office_id, start, rng.choice(SOURCES))
     for table in ("booking", "waitlist_entry", "offer", "message"):
         copy(table, rows[table])
@@ -231,7 +231,7 @@ def report(args, loaded, load_seconds):
     def measure(call):
         call()  # warm up: compiled statements, catalogues
         samples = []
-        for _ in range(args.runs):
+        for _run in range(args.runs):
             db.session.expire_all()
             samples.append(timed(call)[1])
         return statistics.median(samples), max(samples)

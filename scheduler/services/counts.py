@@ -8,10 +8,8 @@ few thousand rows, not a hundred thousand. SQLite, for one office network on one
 returns the rows.
 """
 from collections import defaultdict, deque
-from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
-
-from sqlalchemy import Float, String, and_, case, cast, func, literal, select, type_coerce, union_all
+from sqlalchemy import DateTime, Float, String, and_, case, cast, func, literal, select, type_coerce, union_all
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import aliased
 from sqlalchemy.types import NullType
 
@@ -24,25 +22,22 @@ from ..models import (
 class Scope:
     """The offices (of one time zone) and the UTC bounds of the period's weeks."""
 
-    def __init__(self, office_ids, bounds, zone):
-        self.office_ids, self.bounds, self.zone = office_ids, bounds, zone
+    def __init__(self, office_ids, bounds):
+        self.office_ids, self.bounds = office_ids, bounds
         self.start, self.end = bounds[0], bounds[-1]
         self.postgresql = db.session.get_bind().dialect.name == "postgresql"
-        firsts = [datetime.fromtimestamp(bound.timestamp(), ZoneInfo(zone)).date() for bound in bounds[:-1]]
-        self.mondays = {day - timedelta(days=day.weekday()): index for index, day in enumerate(firsts)}
 
     def week(self, column):
-        """The week ``column`` falls in, as SQL (the period is filtered apart): on PostgreSQL
-        the local Monday it follows, elsewhere the index of the week; ``index`` reads either."""
-        if self.postgresql:
-            return func.date_trunc("week", func.timezone(self.zone, column))
+        """The index of the week ``column`` falls in, as SQL (the period is filtered apart):
+        how many of the weeks' UTC starts it has passed. PostgreSQL finds it by bisection
+        (``width_bucket``), elsewhere a CASE tries the bounds in turn."""
         inner = self.bounds[1:-1]
         if not inner:
             return literal(0)
+        if self.postgresql:
+            return func.width_bucket(column, postgresql.array([literal(bound, DateTime(timezone=True))
+                                                               for bound in inner]))
         return case(*[(column < bound, index) for index, bound in enumerate(inner)], else_=len(inner))
-
-    def index(self, week):
-        return self.mondays[week.date()] if self.postgresql else week
 
     def within(self, column):
         return (column >= self.start) & (column < self.end)
@@ -90,7 +85,7 @@ def requests(scope, tallies):
         .group_by(Booking.office_id, "week")
     )
     for office_id, week, count in db.session.execute(union_all(joins, direct)):
-        tallies[office_id, scope.index(week)].requests += count
+        tallies[office_id, week].requests += count
 
 
 def appointments(scope, tallies):
@@ -120,7 +115,7 @@ def appointments(scope, tallies):
     for office_id, week, count, came, absent, came_reminded, absent_reminded, waits in scope.values(
             select(*keys), keys, row.wait, func.count(), counted(row.came), counted(row.absent),
             counted(row.came, row.reminded), counted(row.absent, row.reminded)):
-        tally = tallies[office_id, scope.index(week)]
+        tally = tallies[office_id, week]
         tally.bookings += count
         tally.attended += came
         tally.no_shows += absent
@@ -136,7 +131,7 @@ def appointments(scope, tallies):
         .group_by(row.office_id, row.week, row.source),
     )
     for office_id, week, kind, value, count in db.session.execute(kinds):
-        tally = tallies[office_id, scope.index(week)]
+        tally = tallies[office_id, week]
         (tally.by_language if kind == "language" else tally.by_source)[value] += count
 
 
@@ -177,7 +172,7 @@ def refills(scope, tallies):
     events = union_all(frees, takes, through_offers).subquery()
     keys = (events.c.slot_id, events.c.office_id, events.c.week)
     for _slot, office_id, week, leads in scope.values(select(*keys), keys, events.c.lead):
-        tally = tallies[office_id, scope.index(week)]
+        tally = tallies[office_id, week]
         waiting = deque()
         # Earliest first (most seconds before the start); freed before taken at one moment.
         for lead in sorted(leads, key=lambda lead: (-abs(lead), lead < 0)):
@@ -197,7 +192,7 @@ def offers(scope, tallies):
         .group_by(Offer.office_id, "week", Offer.status)
     )
     for office_id, week, status, count in db.session.execute(counts):
-        tallies[office_id, scope.index(week)].offers[status] += count
+        tallies[office_id, week].offers[status] += count
     answered = (
         select(Offer.office_id, scope.week(Offer.created_at).label("week"))
         .where(Offer.office_id.in_(scope.office_ids), scope.within(Offer.created_at),
@@ -205,4 +200,4 @@ def offers(scope, tallies):
     )
     for office_id, week, seconds in scope.values(answered, (Offer.office_id, "week"),
                                                  scope.seconds(Offer.answered_at, Offer.sent_at)):
-        tallies[office_id, scope.index(week)].responses.extend(max(0.0, value) for value in seconds)
+        tallies[office_id, week].responses.extend(max(0.0, value) for value in seconds)

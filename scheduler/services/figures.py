@@ -70,7 +70,7 @@ def collect(offices: list[Office], first: date, last: date) -> Figures:
         group = list(group)
         bounds = [_utc(week.first, group[0]) for week in weeks(first, last)]
         bounds.append(_utc(last + timedelta(days=1), group[0]))
-        scope = counts.Scope([office.id for office in group], bounds, group[0].timezone)
+        scope = counts.Scope([office.id for office in group], bounds)
         for count in (counts.requests, counts.appointments, counts.refills, counts.offers, sms_usage.count):
             count(scope, tallies)
     return Figures(offices, first, last, dict(tallies))

@@ -24,7 +24,7 @@ from ..models import (
 )
 from . import demo, notify, offers, outbox, policy, reminders, retention, seats, slots, waitlist
 from .booking import cancel
-from .simulation import poisson
+from .scenario import poisson
 
 DRAMA_NUMBERS = ["+493023125", "+496990009", "+494066969", "+492214710", "+498999998"]
 FIRST_NAMES = ["Amal", "Bashir", "Darya", "Elif", "Farid", "Galyna", "Hamid", "Iryna", "Jamal", "Kateryna",

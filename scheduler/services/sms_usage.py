@@ -38,7 +38,7 @@ def count(scope, tallies):
                     .where(joined.c.latest == 1, joined.c.office_id.in_(scope.office_ids)), joined.c.body))
     for query, body in queries:
         for office_id, week, messages, parts in _measured(query, body, scope.postgresql):
-            tally = tallies[office_id, scope.index(week)]
+            tally = tallies[office_id, week]
             tally.sms_messages += messages
             tally.sms_segments += parts
 
