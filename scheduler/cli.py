@@ -15,7 +15,7 @@ from . import catalogues, clock, jobs
 from .config import ROOT
 from .extensions import db
 from .leadership import SchedulerProcess
-from .services import demo, outbox, phones, staff as accounts
+from .services import demo, history, outbox, phones, staff as accounts
 from .services.errors import DomainError, InvalidInput
 
 
@@ -29,12 +29,21 @@ def register(app):
 
 
 @click.command("seed-demo")
+@click.option("--history", "history_weeks", type=click.IntRange(0, 156), default=0,
+              help="Also invent this many weeks of past bookings, waits, offers and SMS (no real people).")
+@click.option("--seed", "history_seed", type=int, default=1, help="The random seed of --history.")
 @with_appcontext
-def seed_demo():
+def seed_demo(history_weeks, history_seed):
     """Create the demo offices, their hours and slots, and a staff account (no residents' data)."""
     offices, slots = demo.seed(clock.now())
     db.session.commit()
     click.echo(f"{offices} offices created, {slots} slots created")
+    if history_weeks:
+        written = history.generate(clock.now(), history_weeks, seed=history_seed)
+        db.session.commit()
+        click.echo(f"history of {history_weeks} weeks for {written['offices']} offices: "
+                   f"{written['bookings']} bookings, {written['waitlist']} waitlist entries, "
+                   f"{written['messages']} messages kept (older ones are past RETENTION_DAYS)")
     _echo_demo_login()
 
 

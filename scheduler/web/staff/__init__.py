@@ -3,7 +3,7 @@
 
 Each module below adds its routes to the two blueprints of ``blueprints``.
 """
-from . import access, admin, agenda, auth, desk, hours, records  # noqa: F401  (importing registers routes)
+from . import access, admin, agenda, auth, desk, figures, hours, records, simulation  # noqa: F401  (importing registers routes)
 from .blueprints import api, pages
 
 

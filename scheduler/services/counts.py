@@ -1,0 +1,203 @@
+"""What the database counts for the figures, by office and ISO week: requests, appointments,
+waits, freed and refilled seats, offers. (SMS: ``sms_usage``.)
+
+The database groups and counts. Where every value is needed (waits, for their median and
+90th percentile; a slot's freed and taken seats, to pair them; answer times of offers),
+PostgreSQL hands them over as one array per group, not one row per value: a year is then a
+few thousand rows, not a hundred thousand. SQLite, for one office network on one server,
+returns the rows.
+"""
+from collections import defaultdict, deque
+from sqlalchemy import DateTime, Float, String, and_, case, cast, func, literal, select, type_coerce, union_all
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.orm import aliased
+from sqlalchemy.types import NullType
+
+from ..extensions import db
+from ..models import (
+    Booking, BookingStatus, CancelledBy, Message, MessageStatus, Offer, OfferStatus, Slot, WaitlistEntry,
+)
+
+
+class Scope:
+    """The offices (of one time zone) and the UTC bounds of the period's weeks."""
+
+    def __init__(self, office_ids, bounds):
+        self.office_ids, self.bounds = office_ids, bounds
+        self.start, self.end = bounds[0], bounds[-1]
+        self.postgresql = db.session.get_bind().dialect.name == "postgresql"
+
+    def week(self, column):
+        """The index of the week ``column`` falls in, as SQL (the period is filtered apart):
+        how many of the weeks' UTC starts it has passed. PostgreSQL finds it by bisection
+        (``width_bucket``), elsewhere a CASE tries the bounds in turn."""
+        inner = self.bounds[1:-1]
+        if not inner:
+            return literal(0)
+        if self.postgresql:
+            return func.width_bucket(column, postgresql.array([literal(bound, DateTime(timezone=True))
+                                                               for bound in inner]))
+        return case(*[(column < bound, index) for index, bound in enumerate(inner)], else_=len(inner))
+
+    def within(self, column):
+        return (column >= self.start) & (column < self.end)
+
+    def seconds(self, later, earlier):
+        """``later - earlier`` in seconds, as SQL (a float, never a decimal)."""
+        if self.postgresql:
+            return cast(func.extract("epoch", later - earlier), Float)
+        return (func.julianday(later) - func.julianday(earlier)) * 86400.0
+
+    def values(self, query, keys, value, *aggregates):
+        """(keys..., aggregates..., [values]) for each group of ``query`` (which selects the
+        keys) by ``keys``."""
+        if self.postgresql:
+            # NullType: psycopg's list as it comes, not copied again value by value.
+            values = type_coerce(func.array_agg(value), NullType())
+            yield from db.session.execute(query.add_columns(*aggregates, values).group_by(*keys))
+            return
+        lists = defaultdict(list)
+        for *key, found in db.session.execute(query.add_columns(value)):
+            lists[tuple(key)].append(float(found))
+        if not aggregates:
+            for key, found in lists.items():
+                yield (*key, found)
+            return
+        width = len(keys)
+        for row in db.session.execute(query.add_columns(*aggregates).group_by(*keys)):
+            yield (*row, lists.get(tuple(row[:width]), []))
+
+
+def requests(scope, tallies):
+    """Waitlist joins, and bookings that did not end a wait (a booking from an accepted offer,
+    or made directly while waiting, is the same request as the join; a move-up keeps its row)."""
+    ended_waits = select(WaitlistEntry.booking_id).where(WaitlistEntry.booking_id.is_not(None))
+    joins = (
+        select(WaitlistEntry.office_id.label("office_id"), scope.week(WaitlistEntry.requested_at).label("week"),
+               func.count().label("n"))
+        .where(WaitlistEntry.office_id.in_(scope.office_ids), scope.within(WaitlistEntry.requested_at))
+        .group_by(WaitlistEntry.office_id, "week")
+    )
+    direct = (
+        select(Booking.office_id, scope.week(Booking.requested_at).label("week"), func.count())
+        .where(Booking.office_id.in_(scope.office_ids), scope.within(Booking.requested_at),
+               Booking.id.not_in(ended_waits))
+        .group_by(Booking.office_id, "week")
+    )
+    for office_id, week, count in db.session.execute(union_all(joins, direct)):
+        tallies[office_id, week].requests += count
+
+
+def appointments(scope, tallies):
+    """Appointments not cancelled: how many, attended and no-shows with and without a
+    reminder sent, their waits; then by language and by how they were made."""
+    reminded = (
+        select(Message.booking_id)
+        .where(Message.kind == "reminder", Message.status == MessageStatus.SENT, Message.booking_id.is_not(None))
+    )
+    flags = (  # one row per appointment, its reminder looked up once
+        select(Booking.office_id, scope.week(Slot.starts_at).label("week"), Booking.locale,
+               type_coerce(Booking.source, String).label("source"),
+               (Booking.status == BookingStatus.ATTENDED).label("came"),
+               (Booking.status == BookingStatus.NO_SHOW).label("absent"),
+               Booking.id.in_(reminded).label("reminded"),
+               scope.seconds(Slot.starts_at, Booking.requested_at).label("wait"))
+        .join(Slot, Slot.id == Booking.slot_id)
+        .where(Booking.office_id.in_(scope.office_ids), scope.within(Slot.starts_at),
+               Booking.status != BookingStatus.CANCELLED)
+    ).subquery()
+    row = flags.c
+
+    def counted(*conditions):
+        return func.sum(case((and_(*conditions), 1), else_=0))
+
+    keys = (row.office_id, row.week)
+    for office_id, week, count, came, absent, came_reminded, absent_reminded, waits in scope.values(
+            select(*keys), keys, row.wait, func.count(), counted(row.came), counted(row.absent),
+            counted(row.came, row.reminded), counted(row.absent, row.reminded)):
+        tally = tallies[office_id, week]
+        tally.bookings += count
+        tally.attended += came
+        tally.no_shows += absent
+        tally.marked_reminded += came_reminded + absent_reminded
+        tally.no_shows_reminded += absent_reminded
+        tally.marked_unreminded += came + absent - came_reminded - absent_reminded
+        tally.no_shows_unreminded += absent - absent_reminded
+        tally.waits.extend(waits)
+    kinds = union_all(
+        select(row.office_id, row.week, literal("language").label("kind"), row.locale.label("value"), func.count())
+        .group_by(row.office_id, row.week, row.locale),
+        select(row.office_id, row.week, literal("source"), row.source, func.count())
+        .group_by(row.office_id, row.week, row.source),
+    )
+    for office_id, week, kind, value, count in db.session.execute(kinds):
+        tally = tallies[office_id, week]
+        (tally.by_language if kind == "language" else tally.by_source)[value] += count
+
+
+def refills(scope, tallies):
+    """Pair each seat freed before its slot began with the next seat taken in that slot after
+    it (first freed, first refilled): one refill never counts twice. A slot's events come as
+    seconds before its start: positive for a seat freed, negative for a seat taken."""
+    freeing = (Booking.status == BookingStatus.CANCELLED) & (
+        Booking.cancelled_by.is_(None) | (Booking.cancelled_by != CancelledBy.SCHEDULE)) & (
+        Booking.cancelled_at < Slot.starts_at)
+    seated = func.coalesce(Booking.seated_at, Booking.created_at)  # rows from before seated_at
+    in_scope = (Booking.office_id.in_(scope.office_ids), scope.within(Slot.starts_at))
+    # One pass over the period's bookings: each with the slot's first freed seat beside it.
+    marked = (
+        select(Booking.slot_id, Booking.office_id, scope.week(Slot.starts_at).label("week"),
+               freeing.label("frees"), Booking.cancelled_at, seated.label("seated"), Slot.starts_at,
+               func.min(case((freeing, Booking.cancelled_at))).over(partition_by=Booking.slot_id).label("first"))
+        .join(Slot, Slot.id == Booking.slot_id).where(*in_scope)
+    ).cte("marked")  # read twice below, computed once
+    row = marked.c
+    frees = select(row.slot_id, row.office_id, row.week, scope.seconds(row.starts_at, row.cancelled_at).label("lead")) \
+        .where(row.frees)
+    takes = (  # a seat taken before the slot's first freed seat refilled nothing: left out
+        select(row.slot_id, row.office_id, row.week, -scope.seconds(row.starts_at, row.seated))
+        .where(row.first.is_not(None), row.seated >= row.first, row.seated < row.starts_at)
+    )
+    moved, first_freed = aliased(Booking), (
+        select(marked.c.slot_id, func.min(marked.c.first).label("at")).group_by(marked.c.slot_id).subquery())
+    through_offers = (  # taken through an offer by a booking that has moved on since
+        select(Offer.slot_id, Offer.office_id, scope.week(Slot.starts_at),
+               -scope.seconds(Slot.starts_at, Offer.answered_at))
+        .join(Slot, Slot.id == Offer.slot_id).join(moved, moved.id == Offer.booking_id)
+        .join(first_freed, first_freed.c.slot_id == Offer.slot_id)
+        .where(Offer.office_id.in_(scope.office_ids), scope.within(Slot.starts_at),
+               Offer.status == OfferStatus.ACCEPTED, moved.slot_id != Offer.slot_id,
+               Offer.answered_at >= first_freed.c.at, Offer.answered_at < Slot.starts_at)
+    )
+    events = union_all(frees, takes, through_offers).subquery()
+    keys = (events.c.slot_id, events.c.office_id, events.c.week)
+    for _slot, office_id, week, leads in scope.values(select(*keys), keys, events.c.lead):
+        tally = tallies[office_id, week]
+        waiting = deque()
+        # Earliest first (most seconds before the start); freed before taken at one moment.
+        for lead in sorted(leads, key=lambda lead: (-abs(lead), lead < 0)):
+            if lead > 0:
+                tally.freed += 1
+                waiting.append(lead)
+            elif waiting:
+                tally.refilled += 1
+                tally.refill_delays.append(waiting.popleft() + lead)
+
+
+def offers(scope, tallies):
+    counts = (
+        select(Offer.office_id, scope.week(Offer.created_at).label("week"), type_coerce(Offer.status, String),
+               func.count())
+        .where(Offer.office_id.in_(scope.office_ids), scope.within(Offer.created_at))
+        .group_by(Offer.office_id, "week", Offer.status)
+    )
+    for office_id, week, status, count in db.session.execute(counts):
+        tallies[office_id, week].offers[status] += count
+    answered = (
+        select(Offer.office_id, scope.week(Offer.created_at).label("week"))
+        .where(Offer.office_id.in_(scope.office_ids), scope.within(Offer.created_at),
+               Offer.status.in_([OfferStatus.ACCEPTED, OfferStatus.DECLINED]), Offer.sent_at.is_not(None))
+    )
+    for office_id, week, seconds in scope.values(answered, (Offer.office_id, "week"),
+                                                 scope.seconds(Offer.answered_at, Offer.sent_at)):
+        tallies[office_id, week].responses.extend(max(0.0, value) for value in seconds)

@@ -1,0 +1,107 @@
+"""The evaluation's figures, per office and ISO week, for any period of local dates.
+
+A period's figures depend on the recorded data and the period alone, never on the clock:
+an appointment (and a seat freed in it) counts in the week its slot starts, a request in the
+week it was first made, an offer in the week it was made, an SMS in the week it was sent.
+The database counts, grouped by office and week (``counts``, ``sms_usage``); the tallies
+add up to any week, office or period. See docs/figures.md for the definitions.
+"""
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from itertools import groupby
+
+from sqlalchemy import text
+
+from ..extensions import db
+from ..models import Office
+from . import counts, sms_usage
+from .tally import Tally, summary, total
+
+
+@dataclass(frozen=True)
+class Week:
+    """An ISO week, cut to the period where the period starts or ends inside it."""
+
+    label: str  # "2026-W48"
+    first: date
+    last: date
+
+
+def weeks(first: date, last: date) -> list[Week]:
+    found = []
+    day = first
+    while day <= last:
+        year, number, weekday = day.isocalendar()
+        end = min(last, day + timedelta(days=7 - weekday))
+        found.append(Week(f"{year}-W{number:02d}", day, end))
+        day = end + timedelta(days=1)
+    return found
+
+
+class Figures:
+    """The tallies of a period, by office and week; ask for any sum of them."""
+
+    def __init__(self, offices: list[Office], first: date, last: date, tallies: dict):
+        self.offices, self.first, self.last = offices, first, last
+        self.weeks = weeks(first, last)
+        self._tallies = tallies  # (office id, week index) -> Tally
+
+    def tally(self, office: Office | None = None, week: int | None = None) -> Tally:
+        """One office (None: all of them), one week (None: the whole period)."""
+        if office is not None and week is not None:
+            return total([self._tallies.get((office.id, week), Tally())])
+        return total(
+            tally for (office_id, index), tally in self._tallies.items()
+            if (office is None or office_id == office.id) and (week is None or index == week)
+        )
+
+
+def collect(offices: list[Office], first: date, last: date) -> Figures:
+    """Count the figures of ``offices`` from local date ``first`` to ``last``, inclusive."""
+    tallies = defaultdict(Tally)
+    if db.session.get_bind().dialect.name == "postgresql":
+        # Compiling these queries to machine code (JIT) takes longer than running them, and
+        # a year's sorts and groups fit in memory with a little more of it.
+        db.session.execute(text("SET LOCAL jit = off"))
+        db.session.execute(text("SET LOCAL work_mem = '64MB'"))
+    by_zone = sorted(offices, key=lambda office: office.timezone)
+    for _zone, group in groupby(by_zone, key=lambda office: office.timezone):
+        group = list(group)
+        bounds = [_utc(week.first, group[0]) for week in weeks(first, last)]
+        bounds.append(_utc(last + timedelta(days=1), group[0]))
+        scope = counts.Scope([office.id for office in group], bounds)
+        for count in (counts.requests, counts.appointments, counts.refills, counts.offers, sms_usage.count):
+            count(scope, tallies)
+    return Figures(offices, first, last, dict(tallies))
+
+
+def _utc(day, office):
+    return datetime.combine(day, time(), tzinfo=office.tz).astimezone(UTC)
+
+
+# The longest period asked for at once: the whole funding period of three years.
+MAX_PERIOD_DAYS = 1100
+
+
+def report(offices: list[Office], first: date, last: date, *, per_office: bool = False,
+           price: float | None = None) -> dict:
+    """The figures of the period as the staff API answers them: the offices together, each
+    ISO week, and with ``per_office`` each office with its own weeks."""
+    found = collect(offices, first, last)
+
+    def described(office=None):
+        return {
+            **summary(found.tally(office), price),
+            "weeks": [
+                {"week": week.label, "from": week.first.isoformat(), "to": week.last.isoformat(),
+                 **summary(found.tally(office, index), price)}
+                for index, week in enumerate(found.weeks)
+            ],
+        }
+
+    result = {"from": first.isoformat(), "to": last.isoformat(), **described()}
+    if per_office:
+        result["offices"] = [{"office": office.slug, "name": office.name, **described(office)}
+                             for office in offices]
+    return result
