@@ -81,6 +81,8 @@ DEFAULTS = {
     # A staff session ends after this many minutes without a request.
     "STAFF_SESSION_MINUTES": 120,
     "STAFF_PASSWORD_MIN_LENGTH": 12,
+    # What one SMS segment costs, in euros: the figures show the SMS cost of a period.
+    "SMS_PRICE_PER_SEGMENT": 0.08,
     # Failed staff logins per client address; a successful login does not count.
     "RATELIMIT_LOGIN": "10 per minute;50 per day",
     # PostgreSQL: how long to wait for a connection, for one statement, and for a lock

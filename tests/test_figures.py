@@ -105,7 +105,8 @@ def test_sms_segments_counted_by_the_database_are_those_of_notify(app, clock):
         for text in TEXTS:
             booking = bookings.book(slot.id, name="Test", phone=factories.mobile(), locale="de", now=clock.now)
             db.session.add(Message(channel="sms", to=booking.phone, kind="test", locale="de", body=text,
-                                   booking=booking, status=MessageStatus.SENT, sent_at=clock.now))
+                                   booking=booking, status=MessageStatus.SENT, sent_at=clock.now,
+                                   created_at=clock.now, due_at=clock.now))
         db.session.commit()
         numbers, _found = office_figures("lanstrop", clock.now.date(), clock.now.date())
         expected = sum(notify.segments(body) for body in db.session.scalars(

@@ -125,7 +125,8 @@ def test_the_api_compares_both_hours(app, office):
                                  "weeks": 0})
     assert response.status_code == 422
     assert set(response.get_json()["fields"]) == {"hours.0.weekday", "hours.0.seats", "weeks"}
-    response = client.post("/api/v1/staff/offices/lanstrop/simulate", headers={"Authorization": f"Bearer {office['anna']}"},
+    response = client.post("/api/v1/staff/offices/lanstrop/simulate",
+                           headers={"Authorization": f"Bearer {office['anna']}", "Accept-Language": "en"},
                            json={"hours": [{"weekday": 1, "start": "12:00", "end": "11:00", "slot_minutes": 30, "seats": 1}]})
     assert response.get_json()["fields"] == {"hours.0.end": "Must be later than the start."}
 

@@ -163,7 +163,7 @@ class _Story:
         db.session.flush()
         if self.rng.random() < 0.4:  # found help elsewhere, moved away: leaves the list
             self.at(self.now + timedelta(days=self.rng.lognormvariate(3.0, 0.6)), self.leave, entry.id)
-        notify.waitlist_joined(entry, waitlist.position(entry))
+        notify.waitlist_joined(entry, waitlist.position(entry), self.now)
         # As offers.fill_office, but only through the free times this newcomer can use:
         # everyone waiting before had their chance at the others. (Much faster.)
         tz = office.tz
@@ -198,15 +198,15 @@ class _Story:
         """Send what is due, as the dispatcher would (nothing leaves the machine): after an
         event what it wrote, every hour all that is due. Plan the answers to the offers whose
         SMS just went out."""
-        written = outbox.tracked_ids()
+        written = outbox.tracked()
         if not written and not everything:
             return
-        claimed = outbox.claim_due(self.now, limit=10_000, message_ids=None if everything else written)
-        for message_id in claimed:
-            outbox.record_sent(message_id, None, self.now)
+        claimed, _taken = outbox.claim_due(self.now, limit=10_000)
+        outbox.record([outbox.Result(message) for message in claimed], self.now)
         if not claimed:
             return
-        sent_offers = select(Message.offer_id).where(Message.id.in_(claimed), Message.offer_id.is_not(None))
+        claimed_ids = [message.id for message in claimed]
+        sent_offers = select(Message.offer_id).where(Message.id.in_(claimed_ids), Message.offer_id.is_not(None))
         for offer in db.session.scalars(select(Offer).where(Offer.id.in_(sent_offers),
                                                             Offer.status == OfferStatus.PENDING)):
             answer = self.rng.choices([a for a, _ in ANSWERS], [w for _, w in ANSWERS])[0]

@@ -91,7 +91,7 @@ def rounded(value, unit, digits=1):
 
 def price_per_segment() -> float:
     """What one SMS segment costs, in euros (``SMS_PRICE_PER_SEGMENT``)."""
-    return float(current_app.config.get("SMS_PRICE_PER_SEGMENT", 0.08))
+    return float(current_app.config["SMS_PRICE_PER_SEGMENT"])
 
 
 def summary(tally: Tally, price: float | None = None) -> dict:
