@@ -1,7 +1,7 @@
 """The command line: ``flask --app wsgi <command>``."""
 import json
-import textwrap
 import signal
+import textwrap
 import threading
 from datetime import UTC, datetime
 
@@ -15,7 +15,8 @@ from . import catalogues, clock, jobs
 from .config import ROOT
 from .extensions import db
 from .leadership import SchedulerProcess
-from .services import demo, history, outbox, phones, staff as accounts
+from .services import demo, history, outbox, phones
+from .services import staff as accounts
 from .services.errors import DomainError, InvalidInput
 
 

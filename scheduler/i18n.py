@@ -1,7 +1,7 @@
 """Languages: which one a request speaks, and dates and times in an office's local time."""
 from babel import Locale
-from babel.lists import format_list
 from babel.dates import format_date, format_interval, format_skeleton, format_time
+from babel.lists import format_list
 from flask import current_app, g, has_request_context, request
 from flask_babel import get_locale
 

@@ -67,7 +67,7 @@ def gunicorn(app_spec, port, env, workers):
             return process
         except OSError:
             if process.poll() is not None:
-                raise RuntimeError(f"gunicorn {app_spec} failed: {process.stderr.read()}")
+                raise RuntimeError(f"gunicorn {app_spec} failed: {process.stderr.read()}") from None
             time.sleep(0.1)
     process.kill()
     raise RuntimeError(f"gunicorn {app_spec} did not start")

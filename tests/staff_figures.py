@@ -21,7 +21,8 @@ from sqlalchemy import select
 
 from scheduler.extensions import db
 from scheduler.models import Booking, BookingStatus, CancelledBy, Slot, WaitlistEntry
-from scheduler.services import booking as bookings, offers, slots, waitlist
+from scheduler.services import booking as bookings
+from scheduler.services import offers, slots, waitlist
 
 from . import factories
 from .conftest import BERLIN

@@ -8,7 +8,13 @@ from scheduler.extensions import db
 from scheduler.models import Booking, BookingStatus, Message
 from scheduler.services import booking
 from scheduler.services.errors import (
-    AlreadyBooked, InvalidInput, NotFound, SlotFull, SlotInPast, TooLateToCancel, TooManyBookings,
+    AlreadyBooked,
+    InvalidInput,
+    NotFound,
+    SlotFull,
+    SlotInPast,
+    TooLateToCancel,
+    TooManyBookings,
 )
 
 from . import factories

@@ -21,8 +21,17 @@ from scheduler import jobs
 from scheduler.config import ROOT
 from scheduler.extensions import db
 from scheduler.models import (
-    Booking, BookingStatus, Message, Offer, OfferKind, OfferStatus, Office, Slot, WaitlistEntry,
-    WaitlistStatus, WeeklyHours,
+    Booking,
+    BookingStatus,
+    Message,
+    Offer,
+    OfferKind,
+    OfferStatus,
+    Office,
+    Slot,
+    WaitlistEntry,
+    WaitlistStatus,
+    WeeklyHours,
 )
 from scheduler.services import booking as bookings
 from scheduler.services import slots, waitlist

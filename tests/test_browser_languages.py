@@ -18,7 +18,12 @@ from scheduler.models import Booking, BookingStatus, Office, WaitlistEntry
 
 from .conftest import IN_CI
 from .test_browser import (  # noqa: F401  (fixtures)
-    ARTIFACTS, PHONE, assert_fits_width, assert_tall_enough, browser, live_server,
+    ARTIFACTS,
+    PHONE,
+    assert_fits_width,
+    assert_tall_enough,
+    browser,
+    live_server,
 )
 
 pytestmark = [

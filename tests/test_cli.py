@@ -3,9 +3,8 @@ import json
 from datetime import time, timedelta
 
 import pytest
-from sqlalchemy.exc import IntegrityError
-
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from scheduler.extensions import db
 from scheduler.models import Office, Slot, WeeklyHours

@@ -14,9 +14,15 @@ from scheduler.sms import MAX_VALIDITY_SECONDS
 
 from . import factories
 from .twilio_fake import (  # noqa: F401  (twilio_http, config_overrides: fixtures)
-    config_overrides, twilio_http,
-    MESSAGES_URI, DiesAfterTwilioTookIt, DiesBeforeTwilioGotIt, FakeTwilioHttp, Killed,
-    TimesOutAfterTwilioTookIt, twilio_config,
+    MESSAGES_URI,
+    DiesAfterTwilioTookIt,
+    DiesBeforeTwilioGotIt,
+    FakeTwilioHttp,
+    Killed,
+    TimesOutAfterTwilioTookIt,
+    config_overrides,
+    twilio_config,
+    twilio_http,
 )
 
 AMINA, OLENA = "+4915111111111", "+4915122222222"

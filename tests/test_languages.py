@@ -9,7 +9,8 @@ from sqlalchemy import select
 
 from scheduler.extensions import db
 from scheduler.models import Booking, Message, Offer, Office, OptOut, Slot, WaitlistEntry
-from scheduler.services import booking as bookings, languages, replies, waitlist
+from scheduler.services import booking as bookings
+from scheduler.services import languages, replies, waitlist
 from scheduler.services.errors import InvalidInput
 
 from . import factories

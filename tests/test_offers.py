@@ -6,7 +6,14 @@ from sqlalchemy import select
 
 from scheduler.extensions import db
 from scheduler.models import (
-    Booking, BookingStatus, Message, Offer, OfferKind, OfferStatus, WaitlistStatus, WeeklyHours,
+    Booking,
+    BookingStatus,
+    Message,
+    Offer,
+    OfferKind,
+    OfferStatus,
+    WaitlistStatus,
+    WeeklyHours,
 )
 from scheduler.services import booking, offers, waitlist
 from scheduler.services.errors import AlreadyWaiting, InvalidInput, OfferGone, TooManyBookings

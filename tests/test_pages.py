@@ -1,4 +1,5 @@
 """The resident pages, as a phone without JavaScript uses them."""
+
 from datetime import timedelta
 
 import pytest
@@ -23,8 +24,12 @@ def slot_id(app, clock):
 def book_through_the_form(client, slot_id, **fields):
     form_page = client.get(f"/o/lanstrop/book/{slot_id}")
     assert form_page.status_code == 200
-    data = {"csrf_token": factories.csrf_token(form_page.get_data(as_text=True)),
-            "name": "Amina Khalil", "phone": "0151 23456789", **fields}
+    data = {
+        "csrf_token": factories.csrf_token(form_page.get_data(as_text=True)),
+        "name": "Amina Khalil",
+        "phone": "0151 23456789",
+        **fields,
+    }
     return client.post(f"/o/lanstrop/book/{slot_id}", data=data)
 
 
@@ -89,7 +94,9 @@ def test_the_manage_page_only_shows_and_cancelling_takes_a_post(app, client, slo
     with app.app_context():
         assert db.session.scalar(select(Booking.status)) == BookingStatus.CANCELLED
         assert db.session.scalar(select(Slot.seats_taken)) == 0
-    assert "This appointment is cancelled." in client.get(f"/b/{token}?lang=en").get_data(as_text=True)
+    assert "This appointment is cancelled." in client.get(f"/b/{token}?lang=en").get_data(
+        as_text=True
+    )
 
 
 def test_a_post_without_csrf_token_changes_nothing(app, client, slot_id):
@@ -97,7 +104,9 @@ def test_a_post_without_csrf_token_changes_nothing(app, client, slot_id):
     with app.app_context():
         token = db.session.scalar(select(Booking.token))
     assert client.post(f"/b/{token}/cancel").status_code == 400
-    response = client.post(f"/o/lanstrop/book/{slot_id}", data={"name": "X", "phone": "0151 11111111"})
+    response = client.post(
+        f"/o/lanstrop/book/{slot_id}", data={"name": "X", "phone": "0151 11111111"}
+    )
     assert response.status_code == 400
     with app.app_context():
         assert db.session.scalar(select(Booking.status)) == BookingStatus.BOOKED
@@ -122,8 +131,14 @@ def test_a_seat_taken_while_the_form_was_open_is_explained(app, client, slot_id)
     other.get("/?lang=en")
     form_page = other.get(f"/o/lanstrop/book/{slot_id}").get_data(as_text=True)
     book_through_the_form(client, slot_id)  # someone else is quicker
-    response = other.post(f"/o/lanstrop/book/{slot_id}", data={
-        "csrf_token": factories.csrf_token(form_page), "name": "Late", "phone": "0151 99999999"})
+    response = other.post(
+        f"/o/lanstrop/book/{slot_id}",
+        data={
+            "csrf_token": factories.csrf_token(form_page),
+            "name": "Late",
+            "phone": "0151 99999999",
+        },
+    )
     assert response.status_code == 409
     assert "This time has just been booked by someone else" in response.get_data(as_text=True)
 
@@ -143,9 +158,15 @@ def test_a_slot_of_another_office_is_not_found(app, client, slot_id):
 
 
 def test_language_comes_from_the_choice_then_the_browser(client, slot_id):
-    assert 'lang="ar" dir="rtl"' in client.get("/", headers={"Accept-Language": "ar"}).get_data(as_text=True)
-    assert 'lang="en" dir="ltr"' in client.get("/", headers={"Accept-Language": "en-GB,en;q=0.8"}).get_data(as_text=True)
-    assert 'lang="de" dir="ltr"' in client.get("/", headers={"Accept-Language": "sw"}).get_data(as_text=True)
+    assert 'lang="ar" dir="rtl"' in client.get("/", headers={"Accept-Language": "ar"}).get_data(
+        as_text=True
+    )
+    assert 'lang="en" dir="ltr"' in client.get(
+        "/", headers={"Accept-Language": "en-GB,en;q=0.8"}
+    ).get_data(as_text=True)
+    assert 'lang="de" dir="ltr"' in client.get("/", headers={"Accept-Language": "sw"}).get_data(
+        as_text=True
+    )
     client.get("/?lang=en", headers={"Accept-Language": "ar"})
     assert 'lang="en"' in client.get("/", headers={"Accept-Language": "ar"}).get_data(as_text=True)
     client.get("/?lang=xx")  # not offered: ignored, the earlier choice stays
@@ -173,7 +194,9 @@ def test_a_full_or_past_slot_says_so_before_anyone_types(app, client, slot_id, c
     assert past.status_code == 409 and "This time has already passed" in past.get_data(as_text=True)
 
 
-def test_manage_pages_speak_the_bookings_language_unless_this_browser_chose_one(app, client, slot_id):
+def test_manage_pages_speak_the_bookings_language_unless_this_browser_chose_one(
+    app, client, slot_id
+):
     client.get("/?lang=ar")
     book_through_the_form(client, slot_id)
     with app.app_context():

@@ -3,6 +3,7 @@
 Real processes (``flask scheduler tick``) run side by side against the test database, as a
 second scheduler started by mistake, or a manual tick during the loop, would.
 """
+
 import os
 import signal
 import subprocess
@@ -27,29 +28,60 @@ def prepare(clock):
     """Full slots next week, 40 residents waiting, and 30 seats freed behind the loop's
     back (as a crashed request would leave them): only the loop can fill them."""
     office = factories.office(hours=())  # no weekly hours: the tick adds no new slots
-    slots = [factories.slot(office, clock.now + timedelta(days=3, minutes=30 * n), seats=3)
-             for n in range(12)]
+    slots = [
+        factories.slot(office, clock.now + timedelta(days=3, minutes=30 * n), seats=3)
+        for n in range(12)
+    ]
     soon = factories.slot(office, clock.now + timedelta(hours=23), seats=3)  # reminders due
-    made = [booking.book(slot.id, name=f"R{n}", phone=factories.mobile(), locale="de", now=clock.now - timedelta(days=2))
-            for slot in [*slots, soon] for n in range(3)]
+    made = [
+        booking.book(
+            slot.id,
+            name=f"R{n}",
+            phone=factories.mobile(),
+            locale="de",
+            now=clock.now - timedelta(days=2),
+        )
+        for slot in [*slots, soon]
+        for n in range(3)
+    ]
     for n in range(40):
         waitlist.join(office, name=f"W{n}", phone=factories.mobile(), locale="ar", now=clock.now)
     freed = [b for b in made if b.slot_id != soon.id][:FREED]
     for item in freed:
         db.session.execute(update(Booking).where(Booking.id == item.id).values(status="cancelled"))
-        db.session.execute(update(Slot).where(Slot.id == item.slot_id).values(seats_taken=Slot.seats_taken - 1))
+        db.session.execute(
+            update(Slot).where(Slot.id == item.slot_id).values(seats_taken=Slot.seats_taken - 1)
+        )
     db.session.commit()
 
 
 def tick(uri, now):
     env = {
-        **os.environ, "SQLALCHEMY_DATABASE_URI": uri, "SECRET_KEY": "test", "SMS_BACKEND": "console",
-        "PUBLIC_BASE_URL": "https://termine.example.org", "LOG_LEVEL": "INFO",
+        **os.environ,
+        "SQLALCHEMY_DATABASE_URI": uri,
+        "SECRET_KEY": "test",
+        "SMS_BACKEND": "console",
+        "PUBLIC_BASE_URL": "https://termine.example.org",
+        "LOG_LEVEL": "INFO",
         "OUTBOX_BATCH_SIZE": "7",  # many small batches, claimed by both processes in turn
     }
     return subprocess.Popen(
-        [sys.executable, "-m", "flask", "--app", "wsgi", "scheduler", "tick", "--now", now.isoformat()],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-m",
+            "flask",
+            "--app",
+            "wsgi",
+            "scheduler",
+            "tick",
+            "--now",
+            now.isoformat(),
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
 
 
@@ -59,7 +91,7 @@ def test_two_schedulers_make_each_offer_and_send_each_sms_exactly_once(app, data
 
     processes = [tick(database_uri, clock.now) for _ in range(2)]
     outputs = [process.communicate(timeout=120) for process in processes]
-    for process, (out, err) in zip(processes, outputs):
+    for process, (_out, err) in zip(processes, outputs, strict=True):
         assert process.returncode == 0, err
 
     with app.app_context():
@@ -72,7 +104,9 @@ def test_two_schedulers_make_each_offer_and_send_each_sms_exactly_once(app, data
         assert {m.kind for m in messages} >= {"offer", "reminder", "confirmation", "waitlist"}
         assert all(m.status == MessageStatus.SENT and m.attempts == 1 for m in messages)
         assert len({m.provider_id for m in messages}) == len(messages)
-        reminders = db.session.scalar(select(func.count()).select_from(Message).where(Message.kind == "reminder"))
+        reminders = db.session.scalar(
+            select(func.count()).select_from(Message).where(Message.kind == "reminder")
+        )
         assert reminders == 3
 
     logged = sum(err.count("SMS to +49") for _, err in outputs)
@@ -81,12 +115,22 @@ def test_two_schedulers_make_each_offer_and_send_each_sms_exactly_once(app, data
 
 def scheduler_run(uri, **settings):
     env = {
-        **os.environ, "SQLALCHEMY_DATABASE_URI": uri, "SECRET_KEY": "test", "SMS_BACKEND": "console",
-        "LOG_LEVEL": "INFO", "SCHEDULER_HEARTBEAT_SECONDS": "1", "PYTHONUNBUFFERED": "1", **settings,
+        **os.environ,
+        "SQLALCHEMY_DATABASE_URI": uri,
+        "SECRET_KEY": "test",
+        "SMS_BACKEND": "console",
+        "LOG_LEVEL": "INFO",
+        "SCHEDULER_HEARTBEAT_SECONDS": "1",
+        "PYTHONUNBUFFERED": "1",
+        **settings,
     }
     return subprocess.Popen(
         [sys.executable, "-m", "flask", "--app", "wsgi", "scheduler", "run"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
 
 
@@ -137,8 +181,12 @@ def test_scheduler_run_sends_the_offer_of_a_cancellation_at_once(app, database_u
     with app.app_context():
         office = factories.office(hours=())
         slot = factories.slot(office, clock.now + timedelta(days=3), seats=1)
-        token = booking.book(slot.id, name="Amina", phone=factories.mobile(), locale="de", now=clock.now).token
-        waiting = waitlist.join(office, name="Olena", phone=factories.mobile(), locale="en", now=clock.now).phone
+        token = booking.book(
+            slot.id, name="Amina", phone=factories.mobile(), locale="de", now=clock.now
+        ).token
+        waiting = waitlist.join(
+            office, name="Olena", phone=factories.mobile(), locale="en", now=clock.now
+        ).phone
         db.session.commit()
     leader = scheduler_run(database_uri, QUIET_HOURS="00:00-00:00", OUTBOX_IDLE_SECONDS="600")
     try:
@@ -150,9 +198,13 @@ def test_scheduler_run_sends_the_offer_of_a_cancellation_at_once(app, database_u
         sent = None
         while sent is None and time.monotonic() < deadline:
             with app.app_context():
-                sent = db.session.scalar(select(Message).where(
-                    Message.kind == "offer", Message.to == waiting,
-                    Message.status == MessageStatus.SENT))
+                sent = db.session.scalar(
+                    select(Message).where(
+                        Message.kind == "offer",
+                        Message.to == waiting,
+                        Message.status == MessageStatus.SENT,
+                    )
+                )
             if sent is None:
                 threading.Event().wait(0.05)  # the next look, not a guess at how long it takes
         assert sent is not None, "the offer was not sent while the scheduler ran"

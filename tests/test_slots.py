@@ -25,7 +25,14 @@ def test_lanstrop_thursday_gives_six_half_hour_slots_of_two_seats(ctx):
     office = factories.office()
     created = slots.materialise(at("2026-11-23 09:00"), horizon_days=7)
     assert created == 6
-    assert starts(office, date(2026, 11, 26)) == ["08:30", "09:00", "09:30", "10:00", "10:30", "11:00"]
+    assert starts(office, date(2026, 11, 26)) == [
+        "08:30",
+        "09:00",
+        "09:30",
+        "10:00",
+        "10:30",
+        "11:00",
+    ]
     first = slots.slots_between(office, at("2026-11-26 00:00"), at("2026-11-27 00:00"))[0]
     assert (first.seats, first.seats_taken) == (2, 0)
     assert first.starts_at == datetime(2026, 11, 26, 7, 30, tzinfo=UTC)
@@ -71,28 +78,41 @@ def test_local_times_hold_across_the_march_daylight_saving_change(ctx):
 
 
 def test_local_times_hold_across_the_october_daylight_saving_change(ctx):
-    office = factories.office(hours=((6, "01:30", "03:30", 30, 1), (factories.THURSDAY, "08:30", "11:30", 30, 2)))
+    office = factories.office(
+        hours=((6, "01:30", "03:30", 30, 1), (factories.THURSDAY, "08:30", "11:30", 30, 2))
+    )
     slots.materialise(at("2026-10-18 00:00"), horizon_days=14)
-    assert slots.slots_between(office, at("2026-10-22 00:00"), at("2026-10-23 00:00"))[0].starts_at == (
-        datetime(2026, 10, 22, 6, 30, tzinfo=UTC)
-    )
-    assert slots.slots_between(office, at("2026-10-29 00:00"), at("2026-10-30 00:00"))[0].starts_at == (
-        datetime(2026, 10, 29, 7, 30, tzinfo=UTC)
-    )
+    assert slots.slots_between(office, at("2026-10-22 00:00"), at("2026-10-23 00:00"))[
+        0
+    ].starts_at == (datetime(2026, 10, 22, 6, 30, tzinfo=UTC))
+    assert slots.slots_between(office, at("2026-10-29 00:00"), at("2026-10-30 00:00"))[
+        0
+    ].starts_at == (datetime(2026, 10, 29, 7, 30, tzinfo=UTC))
     # On Sunday 25 October 2026 the hour 02:00-03:00 happens twice; every slot still lasts
     # 30 minutes and none overlaps another.
     night = slots.slots_between(office, at("2026-10-25 00:00"), at("2026-10-25 06:00"))
     assert all(s.ends_at - s.starts_at == timedelta(minutes=30) for s in night)
-    assert all(a.ends_at <= b.starts_at for a, b in zip(night, night[1:]))
+    assert all(a.ends_at <= b.starts_at for a, b in zip(night, night[1:], strict=False))
 
 
 def test_rules_apply_only_within_their_validity(ctx):
     office = factories.office(hours=())
-    office.hours.append(WeeklyHours(weekday=factories.THURSDAY, start_time=time(8, 30),
-                                    end_time=time(9, 30), slot_minutes=30, seats=1,
-                                    valid_from=date(2026, 12, 1), valid_until=date(2026, 12, 20)))
+    office.hours.append(
+        WeeklyHours(
+            weekday=factories.THURSDAY,
+            start_time=time(8, 30),
+            end_time=time(9, 30),
+            slot_minutes=30,
+            seats=1,
+            valid_from=date(2026, 12, 1),
+            valid_until=date(2026, 12, 20),
+        )
+    )
     slots.materialise(at("2026-11-23 09:00"), horizon_days=42)
-    days = {s.starts_at.astimezone(BERLIN).date() for s in slots.slots_between(office, at("2026-11-01 00:00"), at("2027-02-01 00:00"))}
+    days = {
+        s.starts_at.astimezone(BERLIN).date()
+        for s in slots.slots_between(office, at("2026-11-01 00:00"), at("2027-02-01 00:00"))
+    }
     assert days == {date(2026, 12, 3), date(2026, 12, 10), date(2026, 12, 17)}
 
 

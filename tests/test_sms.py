@@ -14,7 +14,6 @@ from .outbox import deliver
 from .twilio_fake import ACCOUNT, config_overrides, twilio_http  # noqa: F401  (fixtures)
 
 
-
 @pytest.fixture
 def slot_id(app, clock):
     with app.app_context():

@@ -10,7 +10,8 @@ every hold of the offer policy, a three-digit place on the waitlist, and a 45-ch
 from datetime import datetime, timedelta
 
 import pytest
-from flask_babel import force_locale, gettext as _
+from flask_babel import force_locale
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from scheduler.config import DEFAULTS

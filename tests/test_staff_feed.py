@@ -1,4 +1,5 @@
 """The office calendar feed: what a calendar app gets, and renewing its secret address."""
+
 import re
 from datetime import datetime, timedelta
 
@@ -26,20 +27,47 @@ def booked(world, clock):
         nordstadt = db.session.get(Office, world.ids["nordstadt"])
         thursday = factories.slot(lanstrop, datetime(2026, 11, 26, 8, 30), seats=2)
         amina_phone = factories.mobile()
-        amina = booking.book(thursday.id, name="Amina Al-Sayed", phone=amina_phone, locale="ar",
-                             email="amina@example.org", now=clock.now,
-                             topic="Kindergeld; erreichbar unter 0151 99887766 oder amina.alsayed@example.net")
-        olena = booking.book(factories.slot(lanstrop, datetime(2026, 12, 3, 9, 0)).id, name="Olena Kovalenko",
-                             phone=factories.mobile(), locale="en", topic="Wohnung", now=clock.now)
+        amina = booking.book(
+            thursday.id,
+            name="Amina Al-Sayed",
+            phone=amina_phone,
+            locale="ar",
+            email="amina@example.org",
+            now=clock.now,
+            topic="Kindergeld; erreichbar unter 0151 99887766 oder amina.alsayed@example.net",
+        )
+        olena = booking.book(
+            factories.slot(lanstrop, datetime(2026, 12, 3, 9, 0)).id,
+            name="Olena Kovalenko",
+            phone=factories.mobile(),
+            locale="en",
+            topic="Wohnung",
+            now=clock.now,
+        )
         booking.cancel(olena, now=clock.now)
         clock.advance(weeks=-6)
-        old = booking.book(factories.slot(lanstrop, clock.now + timedelta(days=3)).id, name="Jonas",
-                           phone=factories.mobile(), locale="de", now=clock.now)
+        old = booking.book(
+            factories.slot(lanstrop, clock.now + timedelta(days=3)).id,
+            name="Jonas",
+            phone=factories.mobile(),
+            locale="de",
+            now=clock.now,
+        )
         clock.advance(weeks=6)
-        marek = booking.book(factories.slot(nordstadt, datetime(2026, 11, 27, 10, 0)).id, name="Marek",
-                             phone=factories.mobile(), locale="de", now=clock.now)
+        marek = booking.book(
+            factories.slot(nordstadt, datetime(2026, 11, 27, 10, 0)).id,
+            name="Marek",
+            phone=factories.mobile(),
+            locale="de",
+            now=clock.now,
+        )
         db.session.commit()
-        return {"amina": (amina.uid, amina_phone), "olena": olena.uid, "old": old.uid, "marek": marek.uid}
+        return {
+            "amina": (amina.uid, amina_phone),
+            "olena": olena.uid,
+            "old": old.uid,
+            "marek": marek.uid,
+        }
 
 
 def feed_url(world, who="anna", slug="lanstrop"):
@@ -64,7 +92,9 @@ def test_the_feed_page_and_the_api_give_one_secret_url_on_the_public_address(wor
     page = world.page("anna").get("/staff/offices/lanstrop/feed").get_data(as_text=True)
     assert url in page and "Outlook" in page
     assert "Renew" not in page  # Anna is no administrator
-    assert "/staff/offices/lanstrop/feed/renew" in world.page("admin").get("/staff/offices/lanstrop/feed").get_data(as_text=True)
+    assert "/staff/offices/lanstrop/feed/renew" in world.page("admin").get(
+        "/staff/offices/lanstrop/feed"
+    ).get_data(as_text=True)
     assert feed_url(world, "ben", "nordstadt") != url
 
 
@@ -76,7 +106,11 @@ def test_the_feed_is_a_calendar_of_the_offices_bookings_without_numbers_or_addre
     assert response.headers["Referrer-Policy"] == "no-referrer"
     calendar, found = events(response)
     assert str(calendar["X-WR-CALNAME"]) == "lokal willkommen Lanstrop"
-    assert calendar["METHOD"] == "PUBLISH" and "REFRESH-INTERVAL" in calendar and "X-PUBLISHED-TTL" in calendar
+    assert (
+        calendar["METHOD"] == "PUBLISH"
+        and "REFRESH-INTERVAL" in calendar
+        and "X-PUBLISHED-TTL" in calendar
+    )
     amina_uid, amina_phone = booked["amina"]
     assert set(found) == {amina_uid, booked["olena"]}  # not Nordstadt's, not from six weeks ago
     amina = found[amina_uid]
@@ -85,7 +119,9 @@ def test_the_feed_is_a_calendar_of_the_offices_bookings_without_numbers_or_addre
     assert amina.start == datetime(2026, 11, 26, 8, 30, tzinfo=BERLIN)
     assert amina["DTSTART"].params["TZID"] == "Europe/Berlin" and calendar.walk("VTIMEZONE")
     description = str(amina["DESCRIPTION"])
-    assert "Sprache: Arabisch" in description and "Kindergeld" in description  # the staff's language
+    assert (
+        "Sprache: Arabisch" in description and "Kindergeld" in description
+    )  # the staff's language
     assert amina["STATUS"] == "CONFIRMED" and "URL" not in amina
     body = response.get_data(as_text=True)
     assert "@example" not in body and "Al-Sayed" not in body
@@ -115,7 +151,9 @@ def test_uids_stay_the_same_across_renders_and_a_move_keeps_the_event(world, boo
         earlier = factories.slot(lanstrop, datetime(2026, 11, 25, 14, 0), seats=1)
         amina = db.session.scalar(select(Booking).where(Booking.uid == booked["amina"][0]))
         booking.want_earlier(amina, True, clock.now)  # offers her the earlier time at once
-        offers.accept(db.session.scalar(select(Offer).where(Offer.slot_id == earlier.id)), clock.now)
+        offers.accept(
+            db.session.scalar(select(Offer).where(Offer.slot_id == earlier.id)), clock.now
+        )
         db.session.commit()
     _, second = events(fetch(world, url))
     assert set(second) == set(first)
@@ -129,14 +167,20 @@ def test_renewing_on_the_page_ends_the_old_url(world, booked):
     confirm = admin.get("/staff/offices/lanstrop/feed/renew")
     assert confirm.status_code == 200 and "stops working" in confirm.get_data(as_text=True)
     assert fetch(world, old).status_code == 200  # asking is not renewing
-    answer = post_form(admin, "/staff/offices/lanstrop/feed/renew", {}, page="/staff/offices/lanstrop/feed/renew")
-    assert answer.status_code == 303 and answer.headers["Location"] == "/staff/offices/lanstrop/feed"
+    answer = post_form(
+        admin, "/staff/offices/lanstrop/feed/renew", {}, page="/staff/offices/lanstrop/feed/renew"
+    )
+    assert (
+        answer.status_code == 303 and answer.headers["Location"] == "/staff/offices/lanstrop/feed"
+    )
     new = feed_url(world)
     assert new != old and new in admin.get("/staff/offices/lanstrop/feed").get_data(as_text=True)
     assert fetch(world, old).status_code == 404
     assert fetch(world, new).status_code == 200
     with world.app.app_context():
-        entry = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "feed.renew")).one()
+        entry = db.session.scalars(
+            select(AuditEntry).where(AuditEntry.action == "feed.renew")
+        ).one()
         assert entry.office_id == world.ids["lanstrop"] and entry.staff_id == world.ids["admin"]
         secret = new.rsplit("/", 1)[1].removesuffix(".ics")
         assert secret not in str(entry.before) + str(entry.after)
@@ -157,7 +201,14 @@ def test_an_unknown_token_is_not_found(world, clock):
     for path in ("/feed/nope.ics", "/feed/.ics", f"/feed/{'a' * 32}.ics"):
         assert client.get(path).status_code == 404
     with world.app.app_context():
-        entry = waitlist.join(db.session.get(Office, world.ids["lanstrop"]), name="Nobody", phone=factories.mobile(),
-                              locale="de", now=clock.now)
+        entry = waitlist.join(
+            db.session.get(Office, world.ids["lanstrop"]),
+            name="Nobody",
+            phone=factories.mobile(),
+            locale="de",
+            now=clock.now,
+        )
         db.session.commit()
-        assert client.get(f"/feed/{entry.token}.ics").status_code == 404  # other tokens open nothing here
+        assert (
+            client.get(f"/feed/{entry.token}.ics").status_code == 404
+        )  # other tokens open nothing here

@@ -24,7 +24,8 @@ METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 @pytest.fixture
 def world(app, clock):
     """Office A with Anna, office B with a booking, a wait, a closure; an administrator."""
-    from scheduler.services import booking as bookings, waitlist
+    from scheduler.services import booking as bookings
+    from scheduler.services import waitlist
 
     with app.app_context():
         office_a = factories.office()

@@ -1,4 +1,5 @@
 """Twilio's webhooks: residents' SMS replies and delivery reports, signed as Twilio signs them."""
+
 from datetime import timedelta
 from itertools import count
 from xml.etree import ElementTree
@@ -10,18 +11,32 @@ from twilio.request_validator import RequestValidator
 from scheduler import create_app, jobs
 from scheduler.extensions import db
 from scheduler.models import (
-    Booking, BookingStatus, InboundMessage, Message, MessageStatus, Offer, OfferStatus, Office,
+    Booking,
+    BookingStatus,
+    InboundMessage,
+    Message,
+    MessageStatus,
+    Offer,
+    OfferStatus,
+    Office,
     OptOut,
 )
 from scheduler.services import booking, waitlist
 
 from . import factories
-from .outbox import deliver
 from .conftest import base_config
+from .outbox import deliver
 from .twilio_fake import (  # noqa: F401  (twilio_http, config_overrides: fixtures)
-    config_overrides, twilio_http,
-    ACCOUNT, SENDER, TOKEN, DiesAfterTwilioTookIt, FakeTwilioHttp, Killed,
-    TimesOutAfterTwilioTookIt, twilio_config,
+    ACCOUNT,
+    SENDER,
+    TOKEN,
+    DiesAfterTwilioTookIt,
+    FakeTwilioHttp,
+    Killed,
+    TimesOutAfterTwilioTookIt,
+    config_overrides,
+    twilio_config,
+    twilio_http,
 )
 
 PUBLIC = "https://termine.example.org"
@@ -38,8 +53,15 @@ def signed(client, path, params, token=TOKEN, url=None, **kwargs):
 def reply(client, phone, body, sid=None):
     """A resident's SMS to us, as Twilio hands it to the inbound webhook; then the
     dispatcher sends what the answer wrote, as the scheduler does right after the commit."""
-    params = {"MessageSid": sid or f"SMin{next(_sids):028d}", "AccountSid": ACCOUNT,
-              "From": phone, "To": SENDER, "Body": body, "NumMedia": "0", "NumSegments": "1"}
+    params = {
+        "MessageSid": sid or f"SMin{next(_sids):028d}",
+        "AccountSid": ACCOUNT,
+        "From": phone,
+        "To": SENDER,
+        "Body": body,
+        "NumMedia": "0",
+        "NumSegments": "1",
+    }
     response = signed(client, "/sms/inbound", params)
     deliver(client.application)
     return response
@@ -47,8 +69,14 @@ def reply(client, phone, body, sid=None):
 
 def status_report(client, sid, status, message_id=None, error_code=None):
     path = "/sms/status" + (f"?message={message_id}" if message_id is not None else "")
-    params = {"MessageSid": sid, "MessageStatus": status, "AccountSid": ACCOUNT, "To": AMINA,
-              "From": SENDER, "ApiVersion": "2010-04-01"}
+    params = {
+        "MessageSid": sid,
+        "MessageStatus": status,
+        "AccountSid": ACCOUNT,
+        "To": AMINA,
+        "From": SENDER,
+        "ApiVersion": "2010-04-01",
+    }
     if error_code:
         params["ErrorCode"] = error_code
     return signed(client, path, params)
@@ -87,7 +115,9 @@ def setup(app, make):
 
 
 def book(office, clock, phone=AMINA, days=3, seats=1):
-    slot = factories.slot(office, (clock.now + timedelta(days=days)).replace(hour=9, minute=0), seats=seats)
+    slot = factories.slot(
+        office, (clock.now + timedelta(days=days)).replace(hour=9, minute=0), seats=seats
+    )
     return booking.book(slot.id, name="Amina", phone=phone, locale="de", now=clock.now)
 
 
@@ -98,6 +128,7 @@ def join(office, clock, phone, locale="en"):
 @pytest.fixture
 def offered(app, clock, office_id):
     """Amina's seat, cancelled, is offered to Olena (first in line) by SMS; Jonas waits too."""
+
     def make(office):
         cancelled = book(office, clock)
         join(office, clock, OLENA)
@@ -105,6 +136,7 @@ def offered(app, clock, office_id):
         join(office, clock, JONAS, locale="ar")
         booking.cancel(cancelled, now=clock.now)
         return cancelled.slot_id
+
     slot_id = setup(app, make)
     with app.app_context():
         offer = db.session.scalar(select(Offer).where(Offer.phone == OLENA))
@@ -113,6 +145,7 @@ def offered(app, clock, office_id):
 
 
 # -- the signature -----------------------------------------------------------------------
+
 
 def test_a_signed_reply_is_answered_in_twiml(client, app):
     response = reply(client, AMINA, "Hallo?")
@@ -123,16 +156,33 @@ def test_a_signed_reply_is_answered_in_twiml(client, app):
         assert db.session.scalar(select(InboundMessage.phone)) == AMINA
 
 
-@pytest.mark.parametrize("forge", [
-    lambda c, params: c.post("/sms/inbound", data=params),
-    lambda c, params: signed(c, "/sms/inbound", params, token="not-the-token"),
-    lambda c, params: c.post("/sms/inbound", data={**params, "Body": "2"}, headers={
-        "X-Twilio-Signature": RequestValidator(TOKEN).compute_signature(f"{PUBLIC}/sms/inbound", params)}),
-    lambda c, params: signed(c, "/sms/inbound", params, url="http://localhost/sms/inbound"),
-    lambda c, params: signed(c, "/sms/inbound", params, url=f"{PUBLIC}/sms/status"),
-], ids=["unsigned", "wrong-token", "tampered-body", "internal-url", "other-path"])
+@pytest.mark.parametrize(
+    "forge",
+    [
+        lambda c, params: c.post("/sms/inbound", data=params),
+        lambda c, params: signed(c, "/sms/inbound", params, token="not-the-token"),
+        lambda c, params: c.post(
+            "/sms/inbound",
+            data={**params, "Body": "2"},
+            headers={
+                "X-Twilio-Signature": RequestValidator(TOKEN).compute_signature(
+                    f"{PUBLIC}/sms/inbound", params
+                )
+            },
+        ),
+        lambda c, params: signed(c, "/sms/inbound", params, url="http://localhost/sms/inbound"),
+        lambda c, params: signed(c, "/sms/inbound", params, url=f"{PUBLIC}/sms/status"),
+    ],
+    ids=["unsigned", "wrong-token", "tampered-body", "internal-url", "other-path"],
+)
 def test_unsigned_or_forged_replies_are_refused(client, app, forge):
-    params = {"MessageSid": "SMforged", "AccountSid": ACCOUNT, "From": AMINA, "To": SENDER, "Body": "1"}
+    params = {
+        "MessageSid": "SMforged",
+        "AccountSid": ACCOUNT,
+        "From": AMINA,
+        "To": SENDER,
+        "Body": "1",
+    }
 
     assert forge(client, params).status_code == 403
 
@@ -140,45 +190,74 @@ def test_unsigned_or_forged_replies_are_refused(client, app, forge):
         assert db.session.scalar(select(func.count()).select_from(InboundMessage)) == 0
 
 
-def test_status_reports_are_signature_checked_with_their_query(client, app, office_id, clock, twilio_http):
+def test_status_reports_are_signature_checked_with_their_query(
+    client, app, office_id, clock, twilio_http
+):
     setup(app, lambda office: book(office, clock))
     sid = twilio_http.accepted[0]["sid"]
     params = {"MessageSid": sid, "MessageStatus": "delivered"}
 
     assert client.post("/sms/status?message=1", data=params).status_code == 403
     # signed without the query string Twilio called: forged
-    assert signed(client, "/sms/status?message=1", params, url=f"{PUBLIC}/sms/status").status_code == 403
+    assert (
+        signed(client, "/sms/status?message=1", params, url=f"{PUBLIC}/sms/status").status_code
+        == 403
+    )
     with app.app_context():
         assert db.session.scalar(select(Message.delivery_status)) is None
 
 
 def test_behind_a_proxy_the_signature_is_checked_against_the_public_url(database_uri, clock):
-    app = create_app(base_config(database_uri, CLOCK=clock, TRUSTED_PROXIES=1,
-                                 **twilio_config(FakeTwilioHttp(clock=clock))))
+    app = create_app(
+        base_config(
+            database_uri,
+            CLOCK=clock,
+            TRUSTED_PROXIES=1,
+            **twilio_config(FakeTwilioHttp(clock=clock)),
+        )
+    )
     client = app.test_client()
-    params = {"MessageSid": "SMbehindproxy", "AccountSid": ACCOUNT, "From": AMINA, "To": SENDER,
-              "Body": "hallo"}
-    forwarded = {"X-Forwarded-For": "54.172.60.1", "X-Forwarded-Proto": "https",
-                 "X-Forwarded-Host": "termine.example.org"}
+    params = {
+        "MessageSid": "SMbehindproxy",
+        "AccountSid": ACCOUNT,
+        "From": AMINA,
+        "To": SENDER,
+        "Body": "hallo",
+    }
+    forwarded = {
+        "X-Forwarded-For": "54.172.60.1",
+        "X-Forwarded-Proto": "https",
+        "X-Forwarded-Host": "termine.example.org",
+    }
     internal = "http://10.0.0.5:8000"
 
     def post(url_signed, headers):
         signature = RequestValidator(TOKEN).compute_signature(url_signed, params)
-        return client.post("/sms/inbound", data=params, base_url=internal,
-                           headers={"X-Twilio-Signature": signature, **headers})
+        return client.post(
+            "/sms/inbound",
+            data=params,
+            base_url=internal,
+            headers={"X-Twilio-Signature": signature, **headers},
+        )
 
     assert post(f"{PUBLIC}/sms/inbound", forwarded).status_code == 200
     assert post(f"{internal}/sms/inbound", forwarded).status_code == 403
     # a proxy that forwards another host changes nothing: the public URL is configured
-    assert post(f"{PUBLIC}/sms/inbound", {**forwarded, "X-Forwarded-Host": "10.0.0.5"}).status_code == 200
+    assert (
+        post(f"{PUBLIC}/sms/inbound", {**forwarded, "X-Forwarded-Host": "10.0.0.5"}).status_code
+        == 200
+    )
     with app.app_context():
         db.engine.dispose()
 
 
 # -- replies to an offer -----------------------------------------------------------------
 
+
 @pytest.mark.parametrize("word", ["1", "yes", "YES!", "١", "Ja", "نعم"])
-def test_reply_1_or_yes_accepts_the_offer_and_the_confirmation_is_the_answer(client, app, offered, twilio_http, word):
+def test_reply_1_or_yes_accepts_the_offer_and_the_confirmation_is_the_answer(
+    client, app, offered, twilio_http, word
+):
     response = reply(client, OLENA, word)
 
     assert twiml(response) == []  # the confirmation SMS says it all
@@ -188,13 +267,16 @@ def test_reply_1_or_yes_accepts_the_offer_and_the_confirmation_is_the_answer(cli
         made = db.session.scalar(select(Booking).where(Booking.phone == OLENA))
         assert made.slot_id == offered["slot_id"] and made.status == BookingStatus.BOOKED
         confirmation = db.session.scalar(
-            select(Message).where(Message.booking_id == made.id, Message.kind == "confirmation"))
+            select(Message).where(Message.booking_id == made.id, Message.kind == "confirmation")
+        )
         assert confirmation.status == MessageStatus.SENT and confirmation.to == OLENA
         assert any(f"{PUBLIC}/b/{made.token}" in text for text in texts_to(twilio_http, OLENA))
 
 
 @pytest.mark.parametrize("word", ["2", "no", "٢", "Nein", "لا"])
-def test_reply_2_or_no_declines_and_the_seat_goes_to_the_next_at_once(client, app, offered, twilio_http, word):
+def test_reply_2_or_no_declines_and_the_seat_goes_to_the_next_at_once(
+    client, app, offered, twilio_http, word
+):
     response = reply(client, OLENA, word)
 
     [answer] = twiml(response)
@@ -214,7 +296,10 @@ def test_a_repeated_webhook_acts_once_and_answers_the_same(client, app, offered,
 
     assert again.data == first.data
     with app.app_context():
-        assert db.session.scalar(select(func.count()).select_from(Offer).where(Offer.phone == JONAS)) == 1
+        assert (
+            db.session.scalar(select(func.count()).select_from(Offer).where(Offer.phone == JONAS))
+            == 1
+        )
         assert db.session.scalar(select(func.count()).select_from(InboundMessage)) == 1
     assert len(texts_to(twilio_http, JONAS)) == 2  # the waitlist message and one offer
 
@@ -231,11 +316,15 @@ def test_reply_1_after_the_hold_ran_out_books_nothing(client, app, clock, offere
 
 # -- replies without an offer ------------------------------------------------------------
 
-def test_reply_2_without_an_offer_cancels_the_next_appointment_and_offers_the_seat_on(client, app, clock, office_id, twilio_http):
+
+def test_reply_2_without_an_offer_cancels_the_next_appointment_and_offers_the_seat_on(
+    client, app, clock, office_id, twilio_http
+):
     def make(office):
         made = book(office, clock)
         join(office, clock, OLENA)
         return made.id
+
     booking_id = setup(app, make)
 
     response = reply(client, AMINA, "2")
@@ -257,6 +346,7 @@ def test_the_same_cancelling_webhook_twice_cancels_one_appointment(client, app, 
         first = book(factories.office(slug="eving", name="Eving"), clock, days=3)
         second = book(factories.office(slug="hoerde", name="Hörde"), clock, days=10)
         return first.id, second.id
+
     first_id, second_id = setup(app, make)
 
     first = reply(client, AMINA, "2", sid="SMcancel")
@@ -266,8 +356,12 @@ def test_the_same_cancelling_webhook_twice_cancels_one_appointment(client, app, 
     with app.app_context():
         assert db.session.get(Booking, first_id).status == BookingStatus.CANCELLED
         assert db.session.get(Booking, second_id).status == BookingStatus.BOOKED
-        assert db.session.scalar(select(func.count()).select_from(Message).where(
-            Message.kind == "cancellation")) == 1
+        assert (
+            db.session.scalar(
+                select(func.count()).select_from(Message).where(Message.kind == "cancellation")
+            )
+            == 1
+        )
 
     reply(client, AMINA, "2", sid="SMcancel-the-other")  # a new SMS is a new answer
     with app.app_context():
@@ -286,6 +380,7 @@ def test_reply_1_without_an_offer_books_nothing(client, app, clock, office_id):
 
 # -- STOP and START ----------------------------------------------------------------------
 
+
 def test_stop_ends_all_sms_and_offers_until_start(client, app, clock, office_id, twilio_http):
     def make(office):
         made = book(office, clock)
@@ -293,6 +388,7 @@ def test_stop_ends_all_sms_and_offers_until_start(client, app, clock, office_id,
         clock.advance(minutes=1)
         join(office, clock, JONAS)
         return made.id
+
     booking_id = setup(app, make)
     texts_before = len(texts_to(twilio_http, OLENA))
 
@@ -327,7 +423,9 @@ def test_stop_ends_all_sms_and_offers_until_start(client, app, clock, office_id,
     assert len(texts_to(twilio_http, OLENA)) == texts_before + 1  # the cancellation
 
 
-def test_an_offer_held_for_the_morning_is_withdrawn_if_its_resident_said_stop(client, app, clock, office_id, twilio_http):
+def test_an_offer_held_for_the_morning_is_withdrawn_if_its_resident_said_stop(
+    client, app, clock, office_id, twilio_http
+):
     clock.set("2026-11-23T22:00")
 
     def make(office):
@@ -335,6 +433,7 @@ def test_an_offer_held_for_the_morning_is_withdrawn_if_its_resident_said_stop(cl
         join(office, clock, OLENA)
         join(office, clock, JONAS)
         booking.cancel(cancelled, now=clock.now)
+
     setup(app, make)
     clock.set("2026-11-23T23:00")
     reply(client, OLENA, "STOP")
@@ -352,6 +451,7 @@ def test_an_offer_held_for_the_morning_is_withdrawn_if_its_resident_said_stop(cl
 
 
 # -- delivery reports --------------------------------------------------------------------
+
 
 @pytest.fixture
 def sent(app, clock, office_id, twilio_http):
@@ -424,14 +524,19 @@ def test_a_report_for_a_send_never_recorded_records_it(client, app, clock, offic
     with app.app_context():
         message = db.session.get(Message, message_id)
         assert (message.status, message.provider_id, message.delivery_status) == (
-            MessageStatus.SENT, sid, "sent")
+            MessageStatus.SENT,
+            sid,
+            "sent",
+        )
         clock.advance(minutes=app.config["OUTBOX_STALE_MINUTES"] + 1)
         assert jobs.recover_outbox() == 0 and jobs.dispatch_outbox() == 0
     assert len(twilio_http.posts) == 1
 
 
 @pytest.mark.parametrize("twilio_http", [TimesOutAfterTwilioTookIt], indirect=True)
-def test_a_report_for_a_send_that_timed_out_stops_its_retry(client, app, clock, office_id, twilio_http):
+def test_a_report_for_a_send_that_timed_out_stops_its_retry(
+    client, app, clock, office_id, twilio_http
+):
     setup(app, lambda office: book(office, clock))
     with app.app_context():
         message = db.session.scalar(select(Message))
@@ -446,6 +551,8 @@ def test_a_report_for_a_send_that_timed_out_stops_its_retry(client, app, clock, 
         assert jobs.dispatch_outbox() == 0
         message = db.session.get(Message, message_id)
         assert (message.status, message.provider_id, message.delivery_status) == (
-            MessageStatus.SENT, sid, "delivered")
+            MessageStatus.SENT,
+            sid,
+            "delivered",
+        )
     assert [r["method"] for r in twilio_http.requests] == ["POST"]
-

@@ -1,13 +1,12 @@
 """booking core: offices, hours, closures, slots, bookings, outbox
 
 Revision ID: 0001
-Revises: 
+Revises:
 Create Date: 2026-11-21 10:24:24.935048
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0001'

@@ -6,9 +6,8 @@ Staff accounts, API tokens, the audit log; what the evaluation figures need on b
 (how they were made, who cancelled and why, when a seat was taken, attendance); languages
 per weekly hour, removed slots, the office calendar feed.
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0004'

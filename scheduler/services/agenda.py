@@ -13,9 +13,17 @@ from sqlalchemy.orm import contains_eager
 
 from ..extensions import db
 from ..models import (
-    Booking, BookingStatus, Offer, OfferStatus, Office, Slot, WaitlistEntry, WaitlistStatus,
+    Booking,
+    BookingStatus,
+    Offer,
+    OfferStatus,
+    Office,
+    Slot,
+    WaitlistEntry,
+    WaitlistStatus,
 )
-from . import booking as bookings, desk
+from . import booking as bookings
+from . import desk
 from .errors import InvalidInput
 
 VIEWS = ("day", "week")

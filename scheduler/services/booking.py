@@ -9,9 +9,16 @@ from sqlalchemy.orm import joinedload
 
 from ..extensions import db
 from ..models import Booking, BookingStatus, CancelledBy, Office, Slot
-from . import details as residents, notify, offers, seats, slots, states, waitlist
+from . import details as residents
+from . import notify, offers, seats, slots, states, waitlist
 from .errors import (
-    AlreadyBooked, NotFound, SlotFull, SlotInPast, SlotRemoved, TooLateToCancel, TooManyBookings,
+    AlreadyBooked,
+    NotFound,
+    SlotFull,
+    SlotInPast,
+    SlotRemoved,
+    TooLateToCancel,
+    TooManyBookings,
 )
 from .locks import transaction_lock
 

@@ -8,7 +8,8 @@ from datetime import date, timedelta
 from email.utils import parseaddr
 
 from flask import current_app
-from flask_babel import force_locale, gettext as _
+from flask_babel import force_locale
+from flask_babel import gettext as _
 from icalendar import Alarm, Calendar, Event, vCalAddress
 
 from ..models import BookingStatus

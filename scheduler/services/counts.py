@@ -8,6 +8,7 @@ few thousand rows, not a hundred thousand. SQLite, for one office network on one
 returns the rows.
 """
 from collections import defaultdict, deque
+
 from sqlalchemy import DateTime, Float, String, and_, case, cast, func, literal, select, type_coerce, union_all
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import aliased
@@ -15,7 +16,15 @@ from sqlalchemy.types import NullType
 
 from ..extensions import db
 from ..models import (
-    Booking, BookingStatus, CancelledBy, Message, MessageStatus, Offer, OfferStatus, Slot, WaitlistEntry,
+    Booking,
+    BookingStatus,
+    CancelledBy,
+    Message,
+    MessageStatus,
+    Offer,
+    OfferStatus,
+    Slot,
+    WaitlistEntry,
 )
 
 

@@ -21,10 +21,21 @@ from sqlalchemy import select, update
 
 from ..extensions import db
 from ..models import (
-    Booking, BookingStatus, CancelledBy, InboundMessage, Message, Offer, OfferStatus, OptOut, Slot,
-    StaffAccount, WaitlistEntry, WaitlistStatus,
+    Booking,
+    BookingStatus,
+    CancelledBy,
+    InboundMessage,
+    Message,
+    Offer,
+    OfferStatus,
+    OptOut,
+    Slot,
+    StaffAccount,
+    WaitlistEntry,
+    WaitlistStatus,
 )
-from . import audit, booking as bookings, offers, phones, retention, states, waitlist
+from . import audit, offers, phones, retention, states, waitlist
+from . import booking as bookings
 from .staff import require_admin
 
 # Kept as the reason on the rows the erasure ended; says nothing about the person.

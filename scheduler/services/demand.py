@@ -10,7 +10,15 @@ from sqlalchemy import func, select
 
 from ..extensions import db
 from ..models import (
-    EVERY_WEEKDAY, Booking, BookingStatus, CancelledBy, Offer, OfferStatus, Office, Slot, WaitlistEntry,
+    EVERY_WEEKDAY,
+    Booking,
+    BookingStatus,
+    CancelledBy,
+    Offer,
+    OfferStatus,
+    Office,
+    Slot,
+    WaitlistEntry,
     WaitlistStatus,
 )
 

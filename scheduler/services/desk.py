@@ -21,9 +21,18 @@ from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
 from ..models import (
-    Booking, BookingSource, BookingStatus, CancelledBy, Offer, Office, Slot, StaffAccount, WaitlistEntry,
+    Booking,
+    BookingSource,
+    BookingStatus,
+    CancelledBy,
+    Offer,
+    Office,
+    Slot,
+    StaffAccount,
+    WaitlistEntry,
 )
-from . import audit, booking as bookings, notify, offers, phones, policy, reasons, seats, staff, states, waitlist
+from . import audit, notify, offers, phones, policy, reasons, seats, staff, states, waitlist
+from . import booking as bookings
 from .details import NAME_MAX, TOPIC_MAX
 from .errors import AlreadyBooked, Conflict, InvalidInput, NotFound, SlotFull, SlotInPast, SlotRemoved
 

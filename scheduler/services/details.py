@@ -2,7 +2,8 @@
 import re
 
 from flask import current_app
-from flask_babel import lazy_gettext as _l, lazy_ngettext as _nl
+from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_ngettext as _nl
 
 from . import phones
 from .errors import InvalidInput

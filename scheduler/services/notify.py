@@ -9,7 +9,8 @@ import unicodedata
 from datetime import datetime
 
 from babel.units import format_unit
-from flask_babel import force_locale, gettext as _
+from flask_babel import force_locale
+from flask_babel import gettext as _
 
 from ..extensions import db
 from ..i18n import formatting_locale, sms_when

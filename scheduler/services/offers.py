@@ -20,8 +20,18 @@ from sqlalchemy.orm import aliased, selectinload
 
 from ..extensions import db
 from ..models import (
-    Booking, BookingSource, BookingStatus, Message, Offer, OfferKind, OfferStatus, Office, OptOut, Slot,
-    WaitlistEntry, WaitlistStatus,
+    Booking,
+    BookingSource,
+    BookingStatus,
+    Message,
+    Offer,
+    OfferKind,
+    OfferStatus,
+    Office,
+    OptOut,
+    Slot,
+    WaitlistEntry,
+    WaitlistStatus,
 )
 from . import audit, notify, outbox, policy, seats, states
 from .errors import Conflict, NotFound, OfferGone, SlotFull, SlotRemoved

@@ -7,13 +7,15 @@ import string
 import unicodedata
 
 from flask import current_app
-from flask_babel import force_locale, gettext as _
+from flask_babel import force_locale
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
 from ..models import Booking, BookingStatus, InboundMessage, Offer, OptOut, Slot, WaitlistEntry
-from . import booking as bookings, offers
+from . import booking as bookings
+from . import offers
 from .errors import DomainError
 
 # Twilio's own opt-out and opt-in keywords (without YES, which here accepts an offer). The

@@ -31,7 +31,15 @@ from sqlalchemy import func, select
 
 from ..extensions import db
 from ..models import (
-    Booking, BookingStatus, CancelledBy, Closure, Offer, OfferStatus, Office, Slot, StaffAccount,
+    Booking,
+    BookingStatus,
+    CancelledBy,
+    Closure,
+    Offer,
+    OfferStatus,
+    Office,
+    Slot,
+    StaffAccount,
 )
 from . import audit, notify, offers, seats, states, waitlist
 from .errors import Forbidden, NotFound

@@ -16,7 +16,9 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..models import Office, Slot, WeeklyHours
-from . import demand as records, scenario, slots as planning
+from . import demand as records
+from . import scenario
+from . import slots as planning
 from .demand import Demand, Situation
 from .tally import DAY, median, p90, rounded
 

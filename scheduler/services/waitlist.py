@@ -7,7 +7,8 @@ from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
 from ..models import FRONT, Offer, OfferStatus, Office, WaitlistEntry, WaitlistStatus
-from . import audit, details as residents, notify, offers, reasons, states
+from . import audit, notify, offers, reasons, states
+from . import details as residents
 from . import preferences as wishes
 from .errors import AlreadyWaiting, Conflict, InvalidInput, NotFound, TooManyBookings
 from .locks import transaction_lock

@@ -2,15 +2,18 @@
 from datetime import date, datetime, time, timedelta
 
 from flask import Blueprint, current_app, jsonify, request
-from flask_babel import get_locale, lazy_gettext as _l, lazy_ngettext as _nl
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_ngettext as _nl
 
 from .. import clock
 from ..extensions import csrf, limiter
 from ..models import WaitlistStatus
-from ..services import booking as bookings, languages, offers, slots, waitlist
+from ..services import booking as bookings
+from ..services import languages, offers, slots, waitlist
 from ..services.errors import InvalidInput
-from .public import booking_rate_limit, calendar_response
 from .outbox import commit_and_send
+from .public import booking_rate_limit, calendar_response
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)  # no cookies authenticate the API: a token in the path is the capability

@@ -3,8 +3,15 @@ from babel.dates import get_day_names
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
-    BooleanField, DateField, EmailField, SelectChoice, SelectMultipleField, StringField,
-    TelField, TextAreaField, TimeField,
+    BooleanField,
+    DateField,
+    EmailField,
+    SelectChoice,
+    SelectMultipleField,
+    StringField,
+    TelField,
+    TextAreaField,
+    TimeField,
 )
 from wtforms.validators import Optional
 from wtforms.widgets import CheckboxInput, ListWidget

@@ -6,9 +6,10 @@ from flask import Blueprint, current_app, redirect, render_template, request, ur
 from flask_babel import get_locale
 
 from .. import clock, i18n
-from ..i18n import in_their_language
 from ..extensions import db, limiter
-from ..services import booking as bookings, calendar, languages, offers, slots
+from ..i18n import in_their_language
+from ..services import booking as bookings
+from ..services import calendar, languages, offers, slots
 from ..services.errors import DomainError
 from .forms import BookingForm, ConfirmForm, status_for, submit
 from .outbox import commit_and_send

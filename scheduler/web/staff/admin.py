@@ -7,14 +7,20 @@ from flask import flash, jsonify, redirect, render_template, url_for
 from flask_babel import lazy_gettext as _l
 
 from ... import clock
-from ...services import offices as offices_service, staff as accounts
+from ...services import offices as offices_service
+from ...services import staff as accounts
 from ...services.errors import InvalidInput
 from ..api import TYPE_NAMES, check_types, json_object
 from ..forms import status_for, submit
 from ..outbox import commit_and_send
 from .access import actor
 from .admin_forms import (
-    AccountEditForm, AccountForm, NewOfficeForm, NoteForm, OfficeForm, PasswordForm,
+    AccountEditForm,
+    AccountForm,
+    NewOfficeForm,
+    NoteForm,
+    OfficeForm,
+    PasswordForm,
 )
 from .auth import office_json
 from .blueprints import api, pages

@@ -4,15 +4,24 @@ They carry labels and CSRF; what is allowed is decided by the services.
 """
 from babel import Locale
 from flask import current_app
-from flask_babel import get_locale, lazy_gettext as _l
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
-    BooleanField, DateField, EmailField, HiddenField, IntegerField, PasswordField, SelectField,
-    SelectMultipleField, StringField, TelField, TextAreaField,
+    BooleanField,
+    DateField,
+    EmailField,
+    HiddenField,
+    IntegerField,
+    PasswordField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TelField,
+    TextAreaField,
 )
 from wtforms.validators import DataRequired, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
-
 
 
 def checkboxes(label, **kwargs):

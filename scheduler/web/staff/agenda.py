@@ -7,7 +7,8 @@ from flask import jsonify, render_template, request
 from flask_babel import get_locale
 
 from ... import clock
-from ...services import agenda as agendas, staff
+from ...services import agenda as agendas
+from ...services import staff
 from ...services.errors import InvalidInput
 from ..api import query_date
 from .access import actor

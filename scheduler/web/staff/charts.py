@@ -9,10 +9,10 @@ import re
 
 from babel.numbers import format_decimal
 from flask_babel import get_locale
+from markupsafe import Markup, escape
 from matplotlib import rc_context
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator
-from markupsafe import Markup, escape
 
 HATCHES = ["///", "\\\\\\", "xx", "--"]  # lines only: dotted hatching is ten times the file
 FACES = ["white", "#d9d9d9", "white", "#bdbdbd"]

@@ -11,7 +11,10 @@ from wtforms import RadioField, SelectChoice, SelectField, StringField, TelField
 from ... import clock
 from ...extensions import db
 from ...i18n import local_when
-from ...services import agenda as agendas, booking as bookings, desk, staff, waitlist as waitlists
+from ...services import agenda as agendas
+from ...services import booking as bookings
+from ...services import desk, staff
+from ...services import waitlist as waitlists
 from ...services.errors import DomainError
 from ..api import check_types, json_object
 from ..forms import status_for, submit

@@ -8,11 +8,14 @@ from zoneinfo import ZoneInfo
 from babel import Locale, UnknownLocaleError
 from babel.numbers import format_decimal, format_percent
 from flask import current_app, jsonify, make_response, render_template, request, url_for
-from flask_babel import get_locale, gettext as _, lazy_gettext as _l
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from ... import clock
 from ...models import Office
-from ...services import figures as counting, staff as accounts
+from ...services import figures as counting
+from ...services import staff as accounts
 from ...services.errors import InvalidInput
 from ...services.tally import Tally, summary
 from . import charts
@@ -153,8 +156,8 @@ def chart_list(found: dict) -> list[dict]:
     ]
     return [
         {"name": name, "title": title, "unit": unit, "legends": legends,
-         "rows": list(zip([week["week"] for week in weeks], *values)),
-         "svg": draw(name, title, labels, list(zip(legends, values)), unit)}
+         "rows": list(zip([week["week"] for week in weeks], *values, strict=True)),
+         "svg": draw(name, title, labels, list(zip(legends, values, strict=True)), unit)}
         for name, draw, title, unit, legends, values in made
     ]
 

@@ -8,7 +8,9 @@ new preview is shown). The API answers the same comparison; ``dry_run=true`` sav
 from babel import Locale
 from babel.dates import format_date, get_day_names
 from flask import current_app, flash, jsonify, redirect, render_template, request, url_for
-from flask_babel import get_locale, gettext as _, lazy_gettext as _l
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, FieldList, Form, FormField, HiddenField, SelectField, SelectMultipleField, StringField
 from wtforms.widgets import CheckboxInput, ListWidget
@@ -17,7 +19,9 @@ from ... import clock
 from ...extensions import db
 from ...i18n import local_when
 from ...models import BookingSource
-from ...services import hours as rules, schedule, staff as accounts
+from ...services import hours as rules
+from ...services import schedule
+from ...services import staff as accounts
 from ...services.errors import InvalidInput, NotFound
 from ..api import check_types, json_object
 from ..outbox import commit_and_send

@@ -8,17 +8,19 @@ import json
 from datetime import date
 
 from flask import flash, jsonify, redirect, render_template, request, url_for
-from flask_babel import format_datetime, gettext as _, lazy_gettext as _l
+from flask_babel import format_datetime
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from ... import clock
-from ...services import audit_log, data_requests, offices, staff as accounts
+from ...services import audit_log, data_requests, offices
+from ...services import staff as accounts
 from ...services.errors import InvalidInput
 from ...urls import public_url
 from ..api import TYPE_NAMES
-from ..forms import ConfirmForm
+from ..forms import ConfirmForm, submit
 from ..outbox import commit_and_send
 from .access import actor
-from ..forms import submit
 from .admin_forms import AuditFilterForm, EraseForm, LookupForm
 from .blueprints import api, pages
 

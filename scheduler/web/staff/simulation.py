@@ -1,15 +1,18 @@
 """What-if: the recorded demand of an office under its hours and under proposed hours, side
 by side (a page with the hours as rows to edit, and the staff API)."""
+
 from datetime import date, time
 
 from flask import jsonify, render_template, request
-from flask_babel import gettext as _, lazy_gettext as _l
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import IntegerField
 from wtforms.validators import NumberRange, Optional
 
 from ... import clock
-from ...services import simulation, staff as accounts
+from ...services import simulation
+from ...services import staff as accounts
 from ...services.errors import InvalidInput
 from . import charts
 from .access import actor
@@ -18,7 +21,15 @@ from .figures import number, percent
 
 MAX_RULES = 50
 MAX_WEEKS = 52
-WEEKDAYS = [_l("Monday"), _l("Tuesday"), _l("Wednesday"), _l("Thursday"), _l("Friday"), _l("Saturday"), _l("Sunday")]
+WEEKDAYS = [
+    _l("Monday"),
+    _l("Tuesday"),
+    _l("Wednesday"),
+    _l("Thursday"),
+    _l("Friday"),
+    _l("Saturday"),
+    _l("Sunday"),
+]
 
 
 def parse_hours(items) -> tuple[list[dict], dict]:
@@ -35,9 +46,15 @@ def parse_hours(items) -> tuple[list[dict], dict]:
             problems[where] = _l("Must be an object.")
             continue
         rule = {"languages": _languages(item.get("languages"))}
-        for name, read in (("weekday", _weekday), ("start", _time), ("end", _time),
-                           ("slot_minutes", _whole(5, 480)), ("seats", _whole(1, 50)),
-                           ("valid_from", _day), ("valid_until", _day)):
+        for name, read in (
+            ("weekday", _weekday),
+            ("start", _time),
+            ("end", _time),
+            ("slot_minutes", _whole(5, 480)),
+            ("seats", _whole(1, 50)),
+            ("valid_from", _day),
+            ("valid_until", _day),
+        ):
             try:
                 rule[name] = read(item.get(name))
             except ValueError as error:
@@ -47,7 +64,11 @@ def parse_hours(items) -> tuple[list[dict], dict]:
                 problems[f"{where}.end"] = _l("Must be later than the start.")
             elif _minutes(rule["end"]) - _minutes(rule["start"]) < rule["slot_minutes"]:
                 problems[f"{where}.slot_minutes"] = _l("Longer than the hours it divides.")
-            elif rule["valid_from"] and rule["valid_until"] and rule["valid_until"] < rule["valid_from"]:
+            elif (
+                rule["valid_from"]
+                and rule["valid_until"]
+                and rule["valid_until"] < rule["valid_from"]
+            ):
                 problems[f"{where}.valid_until"] = _l("Must not be before 'valid from'.")
             else:
                 rules.append(rule)
@@ -76,6 +97,7 @@ def _whole(low, high):
         if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
             raise ValueError(_l("A whole number from %(low)d to %(high)d.", low=low, high=high))
         return value
+
     return read
 
 
@@ -111,7 +133,9 @@ def simulate_api(slug):
         problems["seed"] = _l("Must be a whole number.")
     if "one_more_hour" in data and "hours" not in data:
         try:
-            rules = simulation.one_more_hour(simulation.rules_of(office), _weekday(data["one_more_hour"]))
+            rules = simulation.one_more_hour(
+                simulation.rules_of(office), _weekday(data["one_more_hour"])
+            )
         except ValueError as error:
             problems["one_more_hour"] = error.args[0]
     else:
@@ -125,15 +149,24 @@ def simulate_api(slug):
 
 
 def _rule_json(rule):
-    return {**rule, "start": rule["start"].strftime("%H:%M"), "end": rule["end"].strftime("%H:%M"),
-            "valid_from": rule["valid_from"].isoformat() if rule.get("valid_from") else None,
-            "valid_until": rule["valid_until"].isoformat() if rule.get("valid_until") else None}
+    return {
+        **rule,
+        "start": rule["start"].strftime("%H:%M"),
+        "end": rule["end"].strftime("%H:%M"),
+        "valid_from": rule["valid_from"].isoformat() if rule.get("valid_from") else None,
+        "valid_until": rule["valid_until"].isoformat() if rule.get("valid_until") else None,
+    }
 
 
 class SimulateForm(FlaskForm):
-    weeks = IntegerField(_l("Weeks to simulate"), default=12, validators=[NumberRange(1, MAX_WEEKS)])
-    seed = IntegerField(_l("Random seed (the same seed gives the same answer)"), default=1,
-                        validators=[Optional(), NumberRange(0, 2**31)])
+    weeks = IntegerField(
+        _l("Weeks to simulate"), default=12, validators=[NumberRange(1, MAX_WEEKS)]
+    )
+    seed = IntegerField(
+        _l("Random seed (the same seed gives the same answer)"),
+        default=1,
+        validators=[Optional(), NumberRange(0, 2**31)],
+    )
 
 
 @pages.route("/offices/<slug>/simulate", methods=["GET", "POST"], endpoint="simulate")
@@ -148,8 +181,13 @@ def simulate_page(slug):
         rows = _rows_from(request.form)
         rules, problems = parse_hours(rows)
         if form.validate() and not problems:
-            result = simulation.compare(office, rules, weeks=form.weeks.data, seed=1 if form.seed.data is None else form.seed.data,
-                                        now=clock.now())
+            result = simulation.compare(
+                office,
+                rules,
+                weeks=form.weeks.data,
+                seed=1 if form.seed.data is None else form.seed.data,
+                now=clock.now(),
+            )
     elif request.args.get("more", "").isdigit() and int(request.args["more"]) <= 6:
         rules = simulation.one_more_hour(current, int(request.args["more"]))
         rows = [_rule_json(rule) for rule in rules]
@@ -157,15 +195,49 @@ def simulate_page(slug):
     chart = None
     if result is not None:
         title = _("Predicted waiting days")
-        chart = charts.bars("whatif", title, [_("Median"), _("90th percentile")], [
-            (_("Today's hours"), [result["current"]["wait_days"]["median"], result["current"]["wait_days"]["p90"]]),
-            (_("Proposed hours"), [result["proposed"]["wait_days"]["median"], result["proposed"]["wait_days"]["p90"]]),
-        ], _("days"))
-    blank = {"weekday": "", "start": "", "end": "", "slot_minutes": 30, "seats": 1, "valid_from": "",
-             "valid_until": "", "languages": []}
+        chart = charts.bars(
+            "whatif",
+            title,
+            [_("Median"), _("90th percentile")],
+            [
+                (
+                    _("Today's hours"),
+                    [
+                        result["current"]["wait_days"]["median"],
+                        result["current"]["wait_days"]["p90"],
+                    ],
+                ),
+                (
+                    _("Proposed hours"),
+                    [
+                        result["proposed"]["wait_days"]["median"],
+                        result["proposed"]["wait_days"]["p90"],
+                    ],
+                ),
+            ],
+            _("days"),
+        )
+    blank = {
+        "weekday": "",
+        "start": "",
+        "end": "",
+        "slot_minutes": 30,
+        "seats": 1,
+        "valid_from": "",
+        "valid_until": "",
+        "languages": [],
+    }
     return render_template(
-        "staff/simulate.html", office=office, form=form, rows=rows + [blank, blank], problems=problems,
-        result=result, chart=chart, weekdays=WEEKDAYS, number=number, percent=percent,
+        "staff/simulate.html",
+        office=office,
+        form=form,
+        rows=rows + [blank, blank],
+        problems=problems,
+        result=result,
+        chart=chart,
+        weekdays=WEEKDAYS,
+        number=number,
+        percent=percent,
     ), 422 if problems or form.errors else 200
 
 
@@ -175,8 +247,19 @@ def _rows_from(values):
     for index in range(MAX_RULES + 2):
         if f"start-{index}" not in values:
             break
-        row = {name: values.get(f"{name}-{index}", "").strip() for name in
-               ("weekday", "start", "end", "slot_minutes", "seats", "valid_from", "valid_until", "languages")}
+        row = {
+            name: values.get(f"{name}-{index}", "").strip()
+            for name in (
+                "weekday",
+                "start",
+                "end",
+                "slot_minutes",
+                "seats",
+                "valid_from",
+                "valid_until",
+                "languages",
+            )
+        }
         if row["start"] or row["end"] or row["weekday"]:
             rows.append(row)
     return rows
