@@ -137,3 +137,22 @@ def test_healthz_reports_the_budget(app, clock, twilio_http):
         jobs.dispatch_outbox()
     assert app.test_client().get("/healthz").json["sms"] == {
         "new_numbers_this_hour": BUDGET, "budget": BUDGET, "waiting": 2}
+
+
+def test_the_migration_knows_the_numbers_already_texted(app, clock, twilio_http):
+    from flask_migrate import downgrade, upgrade
+
+    from scheduler.config import ROOT
+
+    phone = "+4915112345678"
+    with app.app_context():
+        downgrade(directory=str(ROOT / "migrations"), revision="0006")
+        db.session.execute(Message.__table__.insert().values(
+            channel="sms", to=phone, kind="confirmation", locale="de", body="Hallo",
+            status=MessageStatus.SENT, due_at=clock.now, attempts=1, created_at=clock.now,
+            sent_at=clock.now - timedelta(days=3)))
+        db.session.commit()
+        upgrade(directory=str(ROOT / "migrations"))
+        known = db.session.get(KnownNumber, sms_budget.number_key(phone))
+        assert known is not None and known.first_texted_at == clock.now - timedelta(days=3)
+        assert sms_budget.used(clock.now) == 0
