@@ -2,7 +2,8 @@
 it those SMS wait for the next hour, in order, never dropped; known numbers are not held."""
 import itertools
 import threading
-from datetime import timedelta
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import delete, select, update
@@ -65,6 +66,15 @@ def test_above_the_budget_sms_to_new_numbers_wait_for_the_next_hour_in_order(app
         assert jobs.dispatch_outbox() == 2
     assert [m.status for m in messages(app)] == [MessageStatus.SENT] * 5
     assert texted(twilio_http) == [m.to for m in messages(app)]  # in the order written
+
+
+def test_sms_put_off_in_the_evening_wait_for_the_end_of_quiet_hours(app, clock, twilio_http):
+    clock.set("2026-11-23T19:30")
+    book(app, clock, [factories.mobile() for _ in range(BUDGET + 1)])
+    with app.app_context():
+        assert jobs.dispatch_outbox() == BUDGET
+    morning = datetime(2026, 11, 24, 8, 0, tzinfo=ZoneInfo("Europe/Berlin"))
+    assert messages(app)[-1].due_at == morning
 
 
 def test_known_numbers_are_not_held_also_after_the_purge(app, clock, twilio_http):

@@ -157,7 +157,7 @@ def claim_due(now: datetime, limit: int) -> tuple[list[Outgoing], int]:
         _unclaim(ids, status=MessageStatus.SKIPPED, error=reason)
     if put_off:
         _unclaim(put_off, status=MessageStatus.QUEUED, error=sms_budget.WAITING,
-                 due_at=sms_budget.next_hour(now))
+                 due_at=sms_budget.resume_at(now))
     return [_outgoing(loaded.get(row.id, row), now, row.attempts)
             for row in rows if row.id not in gone], len(rows)
 

@@ -13,8 +13,10 @@ new again.
 """
 import hashlib
 import hmac
+from collections import namedtuple
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from flask import current_app
 from sqlalchemy import func, select
@@ -23,6 +25,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from ..extensions import db
 from ..models import Message, MessageStatus
 from ..models.message import KnownNumber
+from . import policy
 from .locks import transaction_lock
 
 WAITING = "waiting: the hourly budget of SMS to new numbers is used up"
@@ -42,9 +45,18 @@ def next_hour(now: datetime) -> datetime:
     return hour_of(now) + timedelta(hours=1)
 
 
+def resume_at(now: datetime) -> datetime:
+    """When SMS put off now fall due: the next hour, or the end of quiet hours if it falls in
+    them (in the service's time zone: a message does not know its office)."""
+    return policy.sending_time(next_hour(now), _Place(ZoneInfo(current_app.config["DEFAULT_TIMEZONE"])))
+
+
+_Place = namedtuple("_Place", "tz")  # what policy.sending_time reads of an office
+
+
 def admit(phones: Iterable[str], now: datetime) -> set[str]:
     """Of the numbers a claim is about to text (in its order), those that must wait for the
-    next hour. Marks the new numbers admitted as known, in the claiming transaction.
+    next hour (``resume_at``). Marks the new numbers admitted as known, in the claiming transaction.
 
     Two dispatchers claiming side by side take turns here (a transaction lock on
     PostgreSQL; SQLite's claims run one after another anyway), so they never exceed the
