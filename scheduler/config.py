@@ -62,6 +62,9 @@ DEFAULTS = {
     # The longest the dispatcher sleeps without being woken: messages also fall due by the
     # clock (the end of quiet hours, a retry's pause).
     "OUTBOX_IDLE_SECONDS": 15,
+    # SMS-pumping guard: at most this many numbers never texted before get an SMS per clock
+    # hour; SMS to further new numbers wait for the next hour (never dropped). 0: no limit.
+    "SMS_NEW_NUMBERS_PER_HOUR": 60,
     # The scheduler's leadership lease on SQLite (PostgreSQL holds an advisory lock instead).
     "SCHEDULER_LEASE_SECONDS": 60,
     # How often the scheduler renews its leadership and writes its heartbeat; a standby

@@ -204,4 +204,5 @@ def test_the_api_needs_no_csrf_token(client, slot_id):
 def test_healthz_reports_the_database(client, slot_id):
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.json == {"status": "ok", "database": "ok", "scheduler": {"status": "never_run"}}
+    assert response.json == {"status": "ok", "database": "ok", "scheduler": {"status": "never_run"},
+                             "sms": {"new_numbers_this_hour": 0, "budget": 60, "waiting": 0}}

@@ -64,6 +64,7 @@ def tick(uri, now):
         "PUBLIC_BASE_URL": "https://termine.example.org",
         "LOG_LEVEL": "INFO",
         "OUTBOX_BATCH_SIZE": "7",  # many small batches, claimed by both processes in turn
+        "SMS_NEW_NUMBERS_PER_HOUR": "0",  # 79 new numbers at once (test_sms_budget has the budget)
     }
     return subprocess.Popen(
         [

@@ -57,3 +57,13 @@ class Message(db.Model):
 
     booking: Mapped["Booking | None"] = relationship()  # noqa: F821
     offer: Mapped["Offer | None"] = relationship()  # noqa: F821
+
+
+class KnownNumber(db.Model):
+    """A phone number the service has texted, kept as a keyed hash (HMAC-SHA256 with
+    ``SECRET_KEY``) so that it outlives the retention purge of the number itself: the
+    hourly budget of SMS to new numbers (``services.sms_budget``) must know it later."""
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    # When the first SMS to it was claimed: what counts against that hour's budget.
+    first_texted_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)

@@ -16,9 +16,11 @@ from datetime import datetime, timedelta
 from flask import current_app
 from sqlalchemy import and_, bindparam, select, update
 from sqlalchemy.orm import Load
+from sqlalchemy.orm.attributes import set_committed_value
 
 from ..extensions import db
 from ..models import Message, MessageStatus, OptOut
+from . import sms_budget
 
 OPTED_OUT = "opted out (STOP)"
 
@@ -96,38 +98,83 @@ def tracked() -> list[Message]:
 
 def claim_due(now: datetime, limit: int) -> tuple[list[Outgoing], int]:
     """Claim up to ``limit`` due messages for sending (queued -> sending); returns them, and
-    how many due messages it took on (the claimed and those it skipped).
+    how many due messages it took on (the claimed, those it skipped, those put off).
 
-    The caller commits before sending, so no other dispatcher can take them. On PostgreSQL
-    ``FOR UPDATE SKIP LOCKED`` lets two dispatchers claim different messages side by side;
-    on SQLite every transaction holds the write lock from its start, so claims queue up.
+    One ``UPDATE … RETURNING`` takes the batch: on PostgreSQL its ``FOR UPDATE SKIP
+    LOCKED`` lets two dispatchers claim different messages side by side; on SQLite every
+    transaction holds the write lock from its start, so claims queue up. Then, in the same
+    transaction: SMS to numbers that opted out, messages too late and those a kind's hook
+    refuses are skipped, and SMS to new numbers over the hour's budget (``sms_budget``) go
+    back to the queue until the next hour. Only kinds with a hook load ORM objects. The
+    caller commits before sending, so no other dispatcher can take them.
     """
-    messages = db.session.scalars(
-        select(Message)
-        .where(Message.status == MessageStatus.QUEUED, Message.due_at <= now)
-        .order_by(Message.due_at, Message.id)
-        .limit(limit)
-        .with_for_update(skip_locked=True, of=Message)
-        .options(*_load_options)
-    ).all()
-    phones = {message.to for message in messages if message.channel == "sms"}
+    due = (select(Message.id)
+           .where(Message.status == MessageStatus.QUEUED, Message.due_at <= now)
+           .order_by(Message.due_at, Message.id)
+           .limit(limit)
+           .with_for_update(skip_locked=True))
+    rows = sorted(db.session.execute(
+        update(Message).where(Message.id.in_(due.scalar_subquery()))
+        .values(status=MessageStatus.SENDING, attempts=Message.attempts + 1, claimed_at=now)
+        .returning(*_CLAIMED)
+        .execution_options(synchronize_session=False)
+    ).all(), key=lambda row: (row.due_at, row.id))
+    if not rows:
+        return [], 0
+    phones = {row.to for row in rows if row.channel == "sms"}
     opted_out = set(db.session.scalars(
         select(OptOut.phone).where(OptOut.phone.in_(phones))
     )) if phones else set()
-    claimed = []
-    for message in messages:
-        reason = reason_to_skip(message, now, message.channel == "sms" and message.to in opted_out)
+    skipped: dict[str, list[int]] = {}
+    late = [row for row in rows if row.kind not in _before_send and row.valid_until is not None
+            and row.valid_until <= now]
+    for row in rows:
+        if row.kind not in _before_send and row.channel == "sms" and row.to in opted_out:
+            skipped.setdefault(OPTED_OUT, []).append(row.id)
+    for row in late:
+        skipped.setdefault(TOO_LATE, []).append(row.id)
+    gone = {id_ for ids in skipped.values() for id_ in ids}
+    waiting = sms_budget.admit(
+        [row.to for row in rows if row.channel == "sms" and row.id not in gone
+         and row.to not in opted_out], now)
+    put_off = [row.id for row in rows
+               if row.channel == "sms" and row.to in waiting and row.id not in gone]
+    gone.update(put_off)
+    hooked = {row.id for row in rows if row.kind in _before_send and row.id not in gone}
+    loaded = {message.id: message for message in db.session.scalars(
+        select(Message).where(Message.id.in_(hooked)).options(*_load_options)
+        .execution_options(populate_existing=True)
+    )} if hooked else {}
+    for message in loaded.values():
+        # The hook sees the message as it was before this claim (a retry has attempts > 0).
+        set_committed_value(message, "attempts", message.attempts - 1)
+        opted = message.channel == "sms" and message.to in opted_out
+        reason = reason_to_skip(message, now, opted)
         if reason:
-            message.status, message.error = MessageStatus.SKIPPED, reason
-            continue
-        claimed.append(message)
-    if claimed:
-        db.session.execute(
-            update(Message).where(Message.id.in_([message.id for message in claimed]))
-            .values(status=MessageStatus.SENDING, attempts=Message.attempts + 1, claimed_at=now)
-            .execution_options(synchronize_session=False)
-        )
-    return [_outgoing(message, now, message.attempts + 1) for message in claimed], len(messages)
+            skipped.setdefault(reason, []).append(message.id)
+            gone.add(message.id)
+    for reason, ids in skipped.items():
+        _unclaim(ids, status=MessageStatus.SKIPPED, error=reason)
+    if put_off:
+        _unclaim(put_off, status=MessageStatus.QUEUED, error=sms_budget.WAITING,
+                 due_at=sms_budget.resume_at(now))
+    return [_outgoing(loaded.get(row.id, row), now, row.attempts)
+            for row in rows if row.id not in gone], len(rows)
+
+
+TOO_LATE = "too late: no longer of use"
+_CLAIMED = (Message.id, Message.channel, Message.to, Message.kind, Message.locale,
+            Message.subject, Message.body, Message.attachment, Message.valid_until,
+            Message.due_at, Message.created_at, Message.attempts)
+
+
+def _unclaim(ids: list[int], **values) -> None:
+    """Give back messages the claim took on but will not send: the attempt is not counted."""
+    db.session.execute(
+        update(Message).where(Message.id.in_(ids))
+        .values(attempts=Message.attempts - 1, **values)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def reason_to_skip(message: Message, now: datetime, opted_out: bool) -> str | None:
@@ -136,7 +183,7 @@ def reason_to_skip(message: Message, now: datetime, opted_out: bool) -> str | No
     if reason:
         return reason
     if message.valid_until is not None and message.valid_until <= now:
-        return "too late: no longer of use"
+        return TOO_LATE
     return None
 
 

@@ -6,6 +6,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from .. import clock
 from ..extensions import db
 from ..leadership import scheduler_health
+from ..services import sms_budget
 
 bp = Blueprint("health", __name__)
 
@@ -17,7 +18,8 @@ def healthz():
     try:
         db.session.execute(text("SELECT 1"))
         scheduler = scheduler_health(clock.now())
+        sms = sms_budget.health(clock.now())
     except SQLAlchemyError:
         db.session.rollback()
         return jsonify(status="unavailable", database="unreachable"), 503
-    return jsonify(status="ok", database="ok", scheduler=scheduler)
+    return jsonify(status="ok", database="ok", scheduler=scheduler, sms=sms)
