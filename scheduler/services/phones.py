@@ -29,8 +29,8 @@ def normalise(raw, field="phone"):
         )
     if phonenumbers.region_code_for_number(number) not in allowed_countries():
         raise InvalidInput(fields={field: _l(
-            "We cannot send text messages to numbers from this country. Please enter a German "
-            "mobile number or one from a country we text, or ask at the office."
+            "We cannot send SMS to numbers from this country. Please enter a German mobile "
+            "number, or ask at the office."
         )})
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
