@@ -25,6 +25,8 @@ DEFAULTS = {
     # Where rate limits are counted. memory:// is per worker process (a warning at start says
     # so); in production use Redis, e.g. redis://127.0.0.1:6379/0, shared by all workers.
     "RATELIMIT_STORAGE_URI": "memory://",
+    # A prefix for the limit keys, when several installations share one Redis.
+    "RATELIMIT_KEY_PREFIX": "",
     # Bookings and waits made from one address (booking and waitlist, page and API share the
     # bucket; refused attempts do not count). 200 a day lets a shelter's or an office's shared
     # Wi-Fi book for everyone there; 10 a minute stops a script that grabs every seat.
