@@ -62,7 +62,7 @@ def register_templates(app):
 
 
 def register_blueprints(app):
-    from .web import api, calendar_feed, errors, health, public, security, sms, staff, waitlist
+    from .web import api, calendar_feed, errors, health, limits, public, security, sms, staff, waitlist
 
     app.register_blueprint(public.bp)
     app.register_blueprint(waitlist.bp)
@@ -72,6 +72,7 @@ def register_blueprints(app):
     app.register_blueprint(calendar_feed.bp)
     staff.register(app)
     errors.register(app)
+    limits.init_app(app)
     security.register(app)
 
 

@@ -22,8 +22,21 @@ DEFAULTS = {
     # How many reverse proxies in front of the service set X-Forwarded-For/-Proto/-Host.
     "TRUSTED_PROXIES": 0,
     "RATELIMIT_ENABLED": True,
+    # Where rate limits are counted. memory:// is per worker process (a warning at start says
+    # so); in production use Redis, e.g. redis://127.0.0.1:6379/0, shared by all workers.
     "RATELIMIT_STORAGE_URI": "memory://",
-    "RATELIMIT_BOOKING": "10 per minute;50 per day",
+    # A prefix for the limit keys, when several installations share one Redis.
+    "RATELIMIT_KEY_PREFIX": "",
+    # Bookings and waits made from one address (booking and waitlist, page and API share the
+    # bucket; refused attempts do not count). 200 a day lets a shelter's or an office's shared
+    # Wi-Fi book for everyone there; 10 a minute stops a script that grabs every seat.
+    "RATELIMIT_BOOKING": "10 per minute;200 per day",
+    # SMS-triggering actions (book, join, change, cancel) per phone number, so nobody can use
+    # the service to flood one phone.
+    "RATELIMIT_SMS_PER_NUMBER": "5 per hour",
+    # Countries (ISO 3166 codes) whose mobile numbers residents may give: the service texts
+    # them, and SMS-pumping fraud pays on expensive foreign numbers.
+    "PHONE_COUNTRIES": ["DE", "UA", "SY", "AF", "IQ", "IR", "TR", "RO", "BG", "PL", "RU", "ER", "SO"],
     # Languages residents may choose; the first is the default.
     "LANGUAGES": ["de", "en", "ar", "fa", "uk", "ru", "tr", "ro", "bg"],
     "DEFAULT_TIMEZONE": "Europe/Berlin",

@@ -26,5 +26,5 @@ db = SQLAlchemy(model_class=Model)
 migrate = Migrate()
 babel = Babel()
 csrf = CSRFProtect()
-limiter = Limiter(key_func=get_remote_address)
+limiter = Limiter(key_func=get_remote_address)  # staff logins; residents: web/limits.py
 login = LoginManager()

@@ -1,5 +1,10 @@
-"""Residents' mobile numbers, parsed and stored as E.164."""
+"""Residents' mobile numbers, parsed and stored as E.164.
+
+Only numbers of the countries in ``PHONE_COUNTRIES`` are accepted for SMS: the service
+texts every number it is given, and SMS-pumping fraud earns on expensive foreign numbers.
+"""
 import phonenumbers
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 
 from .errors import InvalidInput
@@ -22,7 +27,17 @@ def normalise(raw, field="phone"):
                 "This is a landline number. Please enter a mobile number: we confirm by SMS."
             )}
         )
+    if phonenumbers.region_code_for_number(number) not in allowed_countries():
+        raise InvalidInput(fields={field: _l(
+            "We cannot send SMS to numbers from this country. Please enter a German mobile "
+            "number, or ask at the office."
+        )})
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def allowed_countries():
+    """The ISO 3166 codes of ``PHONE_COUNTRIES``, upper case."""
+    return {code.strip().upper() for code in current_app.config["PHONE_COUNTRIES"]}
 
 
 def normalise_any(raw, field="phone"):

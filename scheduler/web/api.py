@@ -7,13 +7,14 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_ngettext as _nl
 
 from .. import clock
-from ..extensions import csrf, limiter
+from ..extensions import csrf
 from ..models import WaitlistStatus
 from ..services import booking as bookings
 from ..services import languages, offers, slots, waitlist
 from ..services.errors import InvalidInput
+from . import limits
 from .outbox import commit_and_send
-from .public import booking_rate_limit, calendar_response
+from .public import calendar_response
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)  # no cookies authenticate the API: a token in the path is the capability
@@ -133,7 +134,6 @@ def office_slots(slug):
 
 
 @bp.post("/bookings")
-@limiter.limit(booking_rate_limit)
 def create_booking():
     data = json_object()
     check_types(data, {
@@ -141,6 +141,7 @@ def create_booking():
         "locale": (str, False), "email": (str, False), "topic": (str, False),
         "notify_earlier": (bool, False),
     })
+    limits.check(phone=data["phone"])  # only a booking made counts (below)
     booking = bookings.book(
         data["slot_id"], name=data["name"], phone=data["phone"],
         locale=data.get("locale") or str(get_locale()), email=data.get("email"),
@@ -148,6 +149,7 @@ def create_booking():
         now=clock.now(),
     )
     commit_and_send()
+    limits.count(phone=booking.phone)
     return jsonify(booking_json(booking)), 201
 
 
@@ -159,8 +161,10 @@ def show_booking(token):
 @bp.post("/bookings/<token>/cancel")
 def cancel_booking(token):
     booking = bookings.by_token(token)
+    limits.check_number(booking.phone)
     if bookings.cancel(booking, now=clock.now()):
         commit_and_send()
+        limits.count(phone=booking.phone, address=False)
     return jsonify(booking_json(booking))
 
 
@@ -169,8 +173,11 @@ def change_booking(token):
     """Move the booking to another free time of its office: ``{"slot_id": ...}``."""
     data = json_object()
     check_types(data, {"slot_id": (int, True)})
-    booking = bookings.change(bookings.by_token(token), data["slot_id"], clock.now())
+    booking = bookings.by_token(token)
+    limits.check_number(booking.phone)
+    booking = bookings.change(booking, data["slot_id"], clock.now())
     commit_and_send()
+    limits.count(phone=booking.phone, address=False)
     return jsonify(booking_json(booking))
 
 
@@ -185,7 +192,6 @@ def want_earlier(token):
 
 
 @bp.post("/waitlist")
-@limiter.limit(booking_rate_limit)
 def join_waitlist():
     data = json_object()
     check_types(data, {
@@ -193,6 +199,7 @@ def join_waitlist():
         "weekdays": (list, False), "earliest": (str, False), "latest": (str, False),
         "before": (str, False), "topic": (str, False),
     })
+    limits.check(phone=data["phone"])  # only a wait that was made counts (below)
     entry = waitlist.join(
         slots.office_by_slug(data["office"]), name=data["name"], phone=data["phone"],
         locale=data.get("locale") or str(get_locale()), weekdays=data.get("weekdays"),
@@ -200,6 +207,7 @@ def join_waitlist():
         topic=data.get("topic"), now=clock.now(),
     )
     commit_and_send()
+    limits.count(phone=entry.phone)
     return jsonify(waitlist_json(entry)), 201
 
 

@@ -6,19 +6,16 @@ from flask import Blueprint, current_app, redirect, render_template, request, ur
 from flask_babel import get_locale
 
 from .. import clock, i18n
-from ..extensions import db, limiter
+from ..extensions import db
 from ..i18n import in_their_language
 from ..services import booking as bookings
 from ..services import calendar, languages, offers, slots
 from ..services.errors import DomainError
+from . import limits
 from .forms import BookingForm, ConfirmForm, status_for, submit
 from .outbox import commit_and_send
 
 bp = Blueprint("public", __name__)
-
-
-def booking_rate_limit():
-    return current_app.config["RATELIMIT_BOOKING"]
 
 
 @bp.app_template_global()
@@ -67,7 +64,6 @@ def office(slug):
 
 
 @bp.route("/o/<slug>/book/<int:slot_id>", methods=["GET", "POST"])
-@limiter.limit(booking_rate_limit, methods=["POST"])
 def book(slug, slot_id):
     office = slots.office_by_slug(slug)
     slot = slots.slot_of(office, slot_id)
@@ -77,6 +73,12 @@ def book(slug, slot_id):
     except DomainError as refused:
         return render_template("book.html", office=office, slot=slot, form=None,
                                error=refused.message), refused.status
+    if form.is_submitted():
+        try:  # only a booking made counts (below); a refusal keeps what was typed
+            limits.check(phone=form.phone.data)
+        except limits.Refused as refused:
+            return limits.refused_page(render_template("book.html", office=office, slot=slot, form=form,
+                                                       error=refused.message), refused)
     booking, error = submit(form, lambda: bookings.book(
         slot.id, name=form.name.data, phone=form.phone.data, locale=str(get_locale()),
         email=form.email.data, topic=form.topic.data, notify_earlier=form.notify_earlier.data,
@@ -84,6 +86,7 @@ def book(slug, slot_id):
     ))
     if booking is not None:
         commit_and_send()
+        limits.count(phone=booking.phone)
         return redirect(url_for(".confirmation", token=booking.token), code=303)
     return render_template("book.html", office=office, slot=slot, form=form, error=error), status_for(form, error)
 
@@ -113,12 +116,14 @@ def cancel(token):
     its own; only that page's button (``confirmed=1``) cancels. CSRFProtect has checked the
     form's token before this runs."""
     booking = resident_booking(token)
+    limits.check_number(booking.phone)
     if request.form.get("confirmed") != "1" and bookings.can_change(booking, clock.now()):
         # The language links lead back to the manage page: the "really?" step is a POST.
         return render_template("cancel.html", booking=booking, form=ConfirmForm(),
                                language_path=url_for(".manage", token=token))
     if bookings.cancel(booking, now=clock.now()):
         commit_and_send()
+        limits.count(phone=booking.phone, address=False)
     return redirect(url_for(".manage", token=token), code=303)
 
 
@@ -128,6 +133,7 @@ def change(token):
     booking = resident_booking(token)
     form, error = ConfirmForm(), None
     if form.validate_on_submit():
+        limits.check_number(booking.phone)
         try:
             bookings.change(booking, request.form.get("slot_id", type=int) or 0, clock.now())
         except DomainError as refused:
@@ -135,6 +141,7 @@ def change(token):
             error = refused.message
         else:
             commit_and_send()
+            limits.count(phone=booking.phone, address=False)
             return redirect(url_for(".manage", token=token, changed=1), code=303)
     now = clock.now()
     return render_template(

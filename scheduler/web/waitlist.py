@@ -5,13 +5,13 @@ from flask import Blueprint, current_app, redirect, render_template, url_for
 from flask_babel import get_locale
 
 from .. import clock
-from ..extensions import db, limiter
+from ..extensions import db
 from ..i18n import in_their_language
 from ..services import offers, slots, waitlist
 from ..services.errors import DomainError
+from . import limits
 from .forms import ConfirmForm, WaitlistForm, status_for, submit
 from .outbox import commit_and_send
-from .public import booking_rate_limit
 
 bp = Blueprint("waitlist", __name__)
 
@@ -19,11 +19,19 @@ FREE_TIMES_SHOWN = 6
 
 
 @bp.route("/o/<slug>/waitlist", methods=["GET", "POST"])
-@limiter.limit(booking_rate_limit, methods=["POST"])
 def join(slug):
     office = slots.office_by_slug(slug)
     form = WaitlistForm()
     now = clock.now()
+    # Times free right now come first: booking one beats waiting for one.
+    free = slots.free_slots(office, now, end=now + timedelta(days=current_app.config["SLOT_HORIZON_DAYS"]))
+    if form.is_submitted():
+        try:  # only a wait that was made counts (below); a refusal keeps what was typed
+            limits.check(phone=form.phone.data)
+        except limits.Refused as refused:
+            return limits.refused_page(render_template(
+                "waitlist_join.html", office=office, form=form, error=refused.message,
+                free=free[:FREE_TIMES_SHOWN]), refused)
     entry, error = submit(form, lambda: waitlist.join(
         office, name=form.name.data, phone=form.phone.data, locale=str(get_locale()),
         weekdays=form.weekdays.data, earliest=form.earliest.data, latest=form.latest.data,
@@ -31,9 +39,8 @@ def join(slug):
     ))
     if entry is not None:
         commit_and_send()
+        limits.count(phone=entry.phone)
         return redirect(url_for(".entry", token=entry.token), code=303)
-    # Times free right now come first: booking one beats waiting for one.
-    free = slots.free_slots(office, now, end=now + timedelta(days=current_app.config["SLOT_HORIZON_DAYS"]))
     return render_template("waitlist_join.html", office=office, form=form, error=error,
                            free=free[:FREE_TIMES_SHOWN]), status_for(form, error)
 
