@@ -62,12 +62,13 @@ def register_templates(app):
 
 
 def register_blueprints(app):
-    from .web import api, calendar_feed, errors, health, limits, public, security, sms, staff, waitlist
+    from .web import api, calendar_feed, errors, health, limits, openapi, public, security, sms, staff, waitlist
 
     app.register_blueprint(public.bp)
     app.register_blueprint(waitlist.bp)
     app.register_blueprint(sms.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(openapi.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(calendar_feed.bp)
     staff.register(app)
