@@ -12,6 +12,7 @@ from babel.units import format_unit
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
+from .. import logs
 from ..extensions import db
 from ..i18n import formatting_locale, sms_when
 from ..models import Booking, BookingStatus, Message, MessageStatus, Offer, OfferKind
@@ -179,7 +180,7 @@ def queue_sms(phone: str, locale: str, kind: str, body: str, *, now: datetime,
         # tests/test_sms_texts.py keeps every text within two parts with the test's base URL;
         # a longer PUBLIC_BASE_URL or office name can still push one over. Sent anyway.
         log.warning("SMS %s to %s takes %d parts: shorten PUBLIC_BASE_URL or the office name",
-                    kind, phone, segments(message.body))
+                    kind, logs.phone(phone), segments(message.body))
     if opted_out:
         message.status, message.error = MessageStatus.SKIPPED, "opted out (STOP)"
     db.session.add(message)
