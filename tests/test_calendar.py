@@ -107,3 +107,8 @@ def test_a_cancellation_is_the_same_event_cancelled_without_an_alarm(invited, cl
     assert event["UID"] == uid and event["SEQUENCE"] == 1 and event["STATUS"] == "CANCELLED"
     assert event["ORGANIZER"] and event["ATTENDEE"] == "mailto:olena@example.org"
     assert not event.walk("VALARM")
+
+
+def test_the_residents_file_leaves_the_topic_out(made, clock):
+    """The topic can be sensitive, and calendar files end up in cloud calendars."""
+    assert b"Kindergeld" not in calendar.booking_calendar(made, now=clock.now)
