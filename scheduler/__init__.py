@@ -4,6 +4,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import config as configuration
 from .config import ROOT
+from .logs import register_logging
 
 
 def create_app(config=None):
@@ -15,7 +16,7 @@ def create_app(config=None):
         static_folder=str(ROOT / "static"),
     )
     configuration.load(app, config)
-    app.logger.setLevel(app.config["LOG_LEVEL"])  # "scheduler": the parent of our loggers
+    register_logging(app)
     if proxies := app.config["TRUSTED_PROXIES"]:
         # Behind a reverse proxy: the client's address (for rate limits) and the public
         # scheme and host come from the X-Forwarded-* headers the proxies set.
@@ -62,7 +63,20 @@ def register_templates(app):
 
 
 def register_blueprints(app):
-    from .web import api, calendar_feed, errors, health, limits, openapi, public, security, sms, staff, waitlist
+    from .web import (
+        api,
+        calendar_feed,
+        errors,
+        health,
+        limits,
+        openapi,
+        public,
+        security,
+        sms,
+        staff,
+        unavailable,
+        waitlist,
+    )
 
     app.register_blueprint(public.bp)
     app.register_blueprint(waitlist.bp)
@@ -74,6 +88,7 @@ def register_blueprints(app):
     staff.register(app)
     errors.register(app)
     limits.init_app(app)
+    unavailable.register(app)
     security.register(app)
 
 

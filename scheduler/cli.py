@@ -1,5 +1,7 @@
 """The command line: ``flask --app wsgi <command>``."""
+import functools
 import json
+import os
 import signal
 import textwrap
 import threading
@@ -13,6 +15,7 @@ from werkzeug.serving import run_simple
 
 from . import catalogues, clock, jobs
 from .config import ROOT
+from .database import NOT_MIGRATED, READY, database_state, describe
 from .extensions import db
 from .leadership import SchedulerProcess
 from .services import demo, history, outbox, phones
@@ -29,11 +32,34 @@ def register(app):
     app.cli.add_command(staff)
 
 
+def needs_database(command):
+    """Commands that read or write the data: in an app context, and refused with one line
+    naming the database when it is unreachable or not migrated (instead of a traceback)."""
+
+    @functools.wraps(command)
+    def checked(*args, **kwargs):
+        require_database()
+        return command(*args, **kwargs)
+
+    return with_appcontext(checked)
+
+
+def require_database():
+    state = database_state()
+    if state == READY:
+        return
+    where = describe(current_app.config["SQLALCHEMY_DATABASE_URI"])
+    if state == NOT_MIGRATED:
+        raise click.ClickException(f"the database {where} is not migrated: run flask --app wsgi db upgrade")
+    raise click.ClickException(f"the database {where} is {state.replace('_', ' ')}: "
+                               "check SQLALCHEMY_DATABASE_URI and that the server runs")
+
+
 @click.command("seed-demo")
 @click.option("--history", "history_weeks", type=click.IntRange(0, 156), default=0,
               help="Also invent this many weeks of past bookings, waits, offers and SMS (no real people).")
 @click.option("--seed", "history_seed", type=int, default=1, help="The random seed of --history.")
-@with_appcontext
+@needs_database
 def seed_demo(history_weeks, history_seed):
     """Create the demo offices, their hours and slots, and a staff account (no residents' data)."""
     offices, slots = demo.seed(clock.now())
@@ -71,7 +97,7 @@ def _fail(error):
 @click.option("--admin", is_flag=True, help="An administrator: sees and manages every office.")
 @click.option("--password", help="At least 12 characters; asked for when not given.")
 @click.option("--name", default="", help="The name shown to colleagues.")
-@with_appcontext
+@needs_database
 def create_staff(email, offices, admin, password, name):
     """Create a staff account."""
     if password is None:
@@ -91,7 +117,7 @@ def create_staff(email, offices, admin, password, name):
 @staff.command("password")
 @click.argument("email")
 @click.option("--password", help="At least 12 characters; asked for when not given.")
-@with_appcontext
+@needs_database
 def staff_password(email, password):
     """Set a new password; the account's other sessions end."""
     if password is None:
@@ -107,7 +133,7 @@ def staff_password(email, password):
 @staff.command("token")
 @click.argument("email")
 @click.option("--revoke", is_flag=True, help="End every token of the account instead.")
-@with_appcontext
+@needs_database
 def staff_token(email, revoke):
     """Print a new API token for the account, alone on the last line (shown only once)."""
     try:
@@ -129,7 +155,7 @@ def staff_token(email, revoke):
 @click.command("messages")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON array.")
 @click.option("--to", "to", help="Only messages to this phone number or e-mail address.")
-@with_appcontext
+@needs_database
 def messages(as_json, to):
     """Show the outbox: every SMS and e-mail the service has written."""
     if to and "@" not in to:
@@ -164,7 +190,7 @@ def scheduler():
 
 @scheduler.command("tick")
 @click.option("--now", "now", help="Run as if the clock showed this ISO 8601 time (UTC if no offset).")
-@with_appcontext
+@needs_database
 def tick(now):
     """Run one pass of every job."""
     moment = _parse_now(now) if now else clock.now()
@@ -173,7 +199,7 @@ def tick(now):
 
 
 @scheduler.command("run")
-@with_appcontext
+@needs_database
 def run():
     """Run the loop until stopped (Ctrl+C or SIGTERM). A second one waits as a standby."""
     process = SchedulerProcess(current_app._get_current_object())
@@ -222,12 +248,16 @@ def compile_():
 def run_demo(host, port):
     """Migrate, seed the demo offices, then serve the site and run the scheduler loop."""
     catalogues.compile_all()
+    if database_state() not in (READY, NOT_MIGRATED):
+        require_database()  # unreachable: says so; a missing schema is what upgrade is for
     upgrade(directory=str(ROOT / "migrations"))
     offices, slots = demo.seed(clock.now())
     db.session.commit()
     click.echo(f"demo data: {offices} offices and {slots} slots created")
-    _echo_demo_login(f"http://{host}:{port}")
     app = current_app._get_current_object()
+    if "PUBLIC_BASE_URL" not in os.environ:  # links in SMS follow the port
+        app.config["PUBLIC_BASE_URL"] = f"http://{'localhost' if host in ('127.0.0.1', '0.0.0.0') else host}:{port}"
+    _echo_demo_login()
     process = SchedulerProcess(app)
     stop = threading.Event()
     threading.Thread(target=process.run, args=(stop,), name="scheduler", daemon=True).start()

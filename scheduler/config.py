@@ -1,9 +1,14 @@
 """Configuration: defaults, then environment variables of the same name, then overrides."""
 import json
+import logging
 import os
+import re
 import secrets
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
+
+import click
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -143,12 +148,15 @@ def load(app, overrides=None):
         if key in os.environ:
             app.config[key] = _parse(os.environ[key], DEFAULTS.get(key, ""))
     app.config.update(overrides or {})
+    check(app.config)
     app.config["BABEL_DEFAULT_LOCALE"] = app.config["LANGUAGES"][0]
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
     app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(minutes=app.config["STAFF_SESSION_MINUTES"])
     # Cookies only over HTTPS when residents and staff reach the site over HTTPS.
     secure = app.config["PUBLIC_BASE_URL"].lower().startswith("https://")
     app.config["SESSION_COOKIE_SECURE"] = (overrides or {}).get("SESSION_COOKIE_SECURE", secure)
+    # SQLite cannot create the folder of its file: the default one lives in instance/.
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     if not app.config["SECRET_KEY"]:
         app.config["SECRET_KEY"] = _instance_secret(Path(app.instance_path))
 
@@ -161,3 +169,78 @@ def _instance_secret(instance):
         path.write_text(secrets.token_hex(32))
         path.chmod(0o600)
     return path.read_text().strip()
+
+
+# --- Refusing to start with a value that would fail quietly later ---------------------------
+
+class ConfigurationError(click.ClickException, RuntimeError):
+    """A setting the service cannot run with. The command line prints it without a traceback
+    (a ClickException) and exits with 1; gunicorn's workers fail to boot with it."""
+
+    def __init__(self, problems):
+        self.problems = problems
+        super().__init__("the configuration is not usable: " + "; ".join(problems))
+
+
+E164 = re.compile(r"\+[1-9][0-9]{6,14}")
+# Twilio's alphanumeric sender IDs: up to 11 letters, digits and spaces, at least one letter.
+ALPHANUMERIC_SENDER = re.compile(r"(?=.*[A-Za-z])[A-Za-z0-9 ]{1,11}")
+ACCOUNT_SID = re.compile(r"AC[0-9a-fA-F]{32}")
+QUIET_HOURS = re.compile(r"\s*([01][0-9]|2[0-3]):[0-5][0-9]\s*-\s*([01][0-9]|2[0-3]):[0-5][0-9]\s*")
+
+
+def check(config):
+    """Every problem of the configuration at once, so one restart can fix them all."""
+    problems = [problem for rule in RULES for problem in rule(config)]
+    if problems:
+        raise ConfigurationError(problems)
+
+
+def _base_url(config):
+    url = str(config["PUBLIC_BASE_URL"])
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+        yield (f"PUBLIC_BASE_URL {url!r} must be an absolute http:// or https:// URL such as "
+               "https://termine.example.org (links in SMS and Twilio's signatures are built on it)")
+
+
+def _sms_backend(config):
+    backend = config["SMS_BACKEND"]
+    if backend not in ("console", "twilio"):
+        yield f"unknown SMS_BACKEND {backend!r}: use console or twilio"
+    if backend != "twilio":
+        return
+    missing = [key for key in ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_FROM") if not config[key]]
+    if missing:
+        yield f"SMS_BACKEND=twilio needs {', '.join(missing)}"
+    sid, sender = config["TWILIO_ACCOUNT_SID"], config["TWILIO_FROM"]
+    if sid and not ACCOUNT_SID.fullmatch(sid):
+        yield "TWILIO_ACCOUNT_SID must be AC followed by 32 hexadecimal digits (the Account SID, not an API key)"
+    if sender and not (E164.fullmatch(sender) or ALPHANUMERIC_SENDER.fullmatch(sender)):
+        yield (f"TWILIO_FROM {sender!r} must be a number in E.164 form (+49231...) or an alphanumeric "
+               "sender ID of up to 11 letters, digits and spaces with at least one letter")
+
+
+def _quiet_hours(config):
+    if not QUIET_HOURS.fullmatch(str(config["QUIET_HOURS"])):
+        yield f"QUIET_HOURS {config['QUIET_HOURS']!r} must be HH:MM-HH:MM in local time, e.g. 20:00-08:00"
+
+
+def _languages(config):
+    for key, domain in (("LANGUAGES", "messages"), ("STAFF_LANGUAGES", "staff")):
+        translated = {"en", *(path.parent.parent.name
+                              for path in (ROOT / "translations").glob(f"*/LC_MESSAGES/{domain}.po"))}
+        chosen = list(config[key])
+        unknown = [code for code in chosen if code not in translated]
+        if not chosen or unknown:
+            yield (f"{key} must name languages with a catalogue in translations/ "
+                   f"({', '.join(sorted(translated))}); unknown: {', '.join(unknown) or 'none given'}")
+
+
+def _log_level(config):
+    level = config["LOG_LEVEL"]
+    if not isinstance(level, int) and not isinstance(logging.getLevelName(str(level).upper()), int):
+        yield f"LOG_LEVEL {config['LOG_LEVEL']!r} must be DEBUG, INFO, WARNING or ERROR"
+
+
+RULES = [_base_url, _sms_backend, _quiet_hours, _languages, _log_level]

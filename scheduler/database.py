@@ -1,7 +1,12 @@
 """Engine settings that keep concurrent requests correct, and every wait bounded, on both
 databases."""
+from alembic.config import Config
+from alembic.script import ScriptDirectory
 from sqlalchemy import event, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 
+from .config import ROOT
 from .extensions import db
 
 # An execution option: this connection only reads, and on SQLite takes no write lock for it
@@ -69,3 +74,68 @@ def _serialise_sqlite_writers(engine, busy_timeout):
     def begin(connection):
         if not connection.get_execution_options().get(WITHOUT_WRITE_LOCK):
             connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+# --- Whether the database can serve: reachable, and migrated to the code's schema -----------
+
+UNREACHABLE, NOT_MIGRATED, LOCKED, READY = "unreachable", "not_migrated", "locked", "ok"
+
+
+def migrations_head():
+    """The revision the code expects (the head of migrations/), read once per process."""
+    global _head
+    if _head is None:
+        config = Config()
+        config.set_main_option("script_location", str(ROOT / "migrations"))
+        _head = ScriptDirectory.from_config(config).get_current_head()
+    return _head
+
+
+_head = None
+
+
+def schema_state(connection):
+    """READY, UNREACHABLE or NOT_MIGRATED (no alembic_version, or another revision)."""
+    try:
+        revisions = set(connection.exec_driver_sql("SELECT version_num FROM alembic_version").scalars())
+    except DBAPIError as error:
+        return classify(error) or NOT_MIGRATED
+    return READY if revisions == {migrations_head()} else NOT_MIGRATED
+
+
+def database_state():
+    """``schema_state`` on a connection of its own, outside the session's transaction."""
+    try:
+        with db.engine.connect().execution_options(**{WITHOUT_WRITE_LOCK: True}) as connection:
+            return schema_state(connection)
+    except DBAPIError as error:
+        return classify(error) or UNREACHABLE
+
+
+def classify(error):
+    """Why a statement failed, when the cause is the database's state and not our code:
+    UNREACHABLE (no connection), NOT_MIGRATED (a table or column missing) or LOCKED (a lock
+    or statement timeout, SQLite's "database is locked"); None for anything else."""
+    original = getattr(error, "orig", error)
+    state = getattr(original, "sqlstate", None) or ""
+    text = str(original).lower()
+    if getattr(error, "connection_invalidated", False) or state[:2] == "08" or state in ("57P01", "57P02", "57P03"):
+        return UNREACHABLE
+    if state in ("42P01", "42703") or "no such table" in text or "no such column" in text:
+        return NOT_MIGRATED
+    if state in ("55P03", "57014", "40P01") or "database is locked" in text:
+        return LOCKED
+    if "unable to open database file" in text:
+        return UNREACHABLE
+    # psycopg raises OperationalError without a SQLSTATE when it cannot connect at all.
+    if type(original).__module__.startswith("psycopg") and type(original).__name__ == "OperationalError":
+        return UNREACHABLE
+    return None
+
+
+def describe(uri):
+    """The database URL as it may be shown: with any password masked."""
+    try:
+        return make_url(uri).render_as_string(hide_password=True)
+    except Exception:  # not a URL SQLAlchemy understands: show nothing that might be secret
+        return "(the configured SQLALCHEMY_DATABASE_URI)"

@@ -11,6 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from flask import current_app
 
+from . import logs
 from .services.outbox import Outgoing, PermanentFailure, Result
 
 log = logging.getLogger(__name__)
@@ -44,12 +45,12 @@ def send_one(message: Outgoing, now, paused: threading.Event) -> Result:
         provider_id = message.attempts > 1 and backend.lookup(message, message.created_at)
         provider_id = provider_id or backend.send(message, now)
     except PermanentFailure as error:
-        log.warning("message %s refused: %s", message.id, error)
+        log.warning("message %s refused: %s", message.id, logs.redact(str(error)))
         return Result(message, error=error, permanent=True)
     except Exception as error:  # the provider's failure is recorded and retried, never raised
         if rate_limited(error):
             paused.set()
-        log.warning("sending message %s failed: %s", message.id, error)
+        log.warning("sending message %s failed: %s", message.id, logs.redact(str(error)))
         return Result(message, error=error)
     return Result(message, provider_id=provider_id)
 

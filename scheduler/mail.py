@@ -8,6 +8,7 @@ from email.utils import format_datetime
 
 from icalendar import Calendar
 
+from . import logs
 from .services.outbox import PermanentFailure
 
 log = logging.getLogger(__name__)
@@ -48,13 +49,15 @@ def message_id(message, domain):
 
 
 class ConsoleMailBackend:
-    """No SMTP server configured: e-mails are logged and kept in the outbox."""
+    """No SMTP server configured: e-mails are logged and kept in the outbox (the address and
+    text, which hold the resident's name and manage link, only at DEBUG)."""
 
     def __init__(self, sender, domain):
         self.sender, self.domain = sender, domain
 
     def send(self, message, now):
-        log.info("e-mail to %s (%s): %s", message.to, message.subject, message.body)
+        log.info("e-mail #%s to %s (%s)", message.id, logs.email(message.to), message.kind)
+        log.debug("e-mail #%s to %s (%s): %s", message.id, message.to, message.subject, message.body)
         return message_id(message, self.domain)
 
     def lookup(self, message, since):

@@ -51,7 +51,7 @@ def test_summary_and_description_are_in_the_bookings_language(made, clock):
     event = parse(made, clock).walk("VEVENT")[0]
     assert "Lanstrop" in str(event["SUMMARY"])
     assert str(event["SUMMARY"]) != "Appointment at lokal willkommen Lanstrop"  # Arabic, not English
-    assert "Kindergeld" in str(event["DESCRIPTION"])
+    assert "Kindergeld" not in str(event["DESCRIPTION"])  # the topic stays out
     assert f"/b/{made.token}" in str(event["DESCRIPTION"])
 
 
@@ -107,3 +107,8 @@ def test_a_cancellation_is_the_same_event_cancelled_without_an_alarm(invited, cl
     assert event["UID"] == uid and event["SEQUENCE"] == 1 and event["STATUS"] == "CANCELLED"
     assert event["ORGANIZER"] and event["ATTENDEE"] == "mailto:olena@example.org"
     assert not event.walk("VALARM")
+
+
+def test_the_residents_file_leaves_the_topic_out(made, clock):
+    """The topic can be sensitive, and calendar files end up in cloud calendars."""
+    assert b"Kindergeld" not in calendar.booking_calendar(made, now=clock.now)

@@ -78,11 +78,6 @@ def _alarm(office):
 
 
 def _event_description(booking):
-    lines = []
-    if booking.topic:
-        lines.append(_("Topic: %(topic)s", topic=booking.topic))
-    lines.append(
-        _("Change or cancel your appointment: %(link)s",
-          link=public_url("public.manage", token=booking.token))
-    )
-    return "\n".join(lines)
+    """No topic: it can be sensitive, and calendar files end up in cloud calendars."""
+    return _("Change or cancel your appointment: %(link)s",
+             link=public_url("public.manage", token=booking.token))

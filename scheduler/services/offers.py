@@ -6,15 +6,20 @@ first come first served (by when they first asked). A pending offer holds its se
 the same transaction, and an accepted move-up frees the later seat, which is offered on in
 turn, until nobody who waits can use it.
 
+One open offer per phone, across offices: a number waiting at two offices is offered the
+next seat of one of them, and the other's when that offer ends (answered, expired or
+withdrawn), so nobody holds two seats nobody else may take.
+
 Races: the seat is taken by a conditional update; a resident's single pending offer and
 "never the same slot twice" are unique indexes; on PostgreSQL the candidate row is claimed
-with ``FOR UPDATE SKIP LOCKED`` so two processes pick different people.
+with ``FOR UPDATE SKIP LOCKED`` so two processes pick different people, and an advisory
+lock on the phone (taken without waiting) keeps two offices from offering it at once.
 """
 from datetime import datetime, timedelta
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, exists, select
+from sqlalchemy import and_, exists, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased, selectinload
 
@@ -33,7 +38,7 @@ from ..models import (
     WaitlistEntry,
     WaitlistStatus,
 )
-from . import audit, notify, outbox, policy, seats, states
+from . import audit, locks, notify, outbox, policy, seats, states
 from .errors import Conflict, NotFound, OfferGone, SlotFull, SlotRemoved
 
 
@@ -95,6 +100,8 @@ def offer_seat(slot_id, now):
     if entry is None and booking is None:
         return None
     resident = entry or booking
+    if not _phone_free(resident.phone):
+        return None  # another office is offering this number something right now
     try:
         with db.session.begin_nested():
             if not seats.take(slot.id):
@@ -120,13 +127,24 @@ _asked = aliased(Offer, name="asked_offer")
 _held = aliased(Slot, name="held_slot")
 
 
+def _phone_free(phone):
+    """Claim ``phone`` for an offer in this transaction: False if another transaction holds
+    it (PostgreSQL, an advisory lock tried without waiting: no deadlock between two offices)
+    or an offer to it is open now (committed since the candidate was chosen)."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        if not db.session.scalar(text("SELECT pg_try_advisory_xact_lock(:key)"),
+                                 {"key": locks.lock_key("offer-phone", phone)}):
+            return False
+    return not db.session.scalar(
+        select(exists().where(Offer.phone == phone, Offer.status == OfferStatus.PENDING)))
+
+
 def _free_to_ask(pending_owner, asked_owner, resident, slot, *pending_filter):
-    """Who may be offered ``slot``: no open offer now, never offered this slot before, and
-    reachable (no STOP). ``resident`` is WaitlistEntry or Booking; the owners are the columns
-    of the two Offer aliases that point at it."""
+    """Who may be offered ``slot``: no open offer to the number now (at any office), never
+    offered this slot before, and reachable (no STOP). ``resident`` is WaitlistEntry or
+    Booking; the owners are the columns of the two Offer aliases that point at it."""
     return (
-        ~exists().where(and_(pending_owner == resident.id,
-                             _pending.status == OfferStatus.PENDING, *pending_filter)),
+        ~exists().where(and_(_pending.phone == resident.phone, _pending.status == OfferStatus.PENDING)),
         ~exists().where(and_(asked_owner == resident.id, _asked.slot_id == slot.id)),
         ~exists().where(OptOut.phone == resident.phone),
     )
@@ -211,7 +229,17 @@ def accept(offer, now):
     else:
         booking = _move(offer, now)
     notify.booking_confirmed(booking, now)
+    _offer_elsewhere(offer, now)
     return booking
+
+
+def _offer_elsewhere(offer, now):
+    """The number's offer ended: its waits at other offices may be offered a seat now."""
+    waiting_at = select(WaitlistEntry.office_id).where(
+        WaitlistEntry.phone == offer.phone, WaitlistEntry.status == WaitlistStatus.WAITING,
+        WaitlistEntry.office_id != offer.office_id)
+    for office_id in db.session.scalars(waiting_at).all():
+        fill_office(office_id, now)
 
 
 def _book_from_waitlist(offer, now):
@@ -328,6 +356,7 @@ def _answer(offer, status, now):
 def _pass_on(offer, now):
     seats.release(offer.slot_id)
     fill_slot(offer.slot_id, now)
+    _offer_elsewhere(offer, now)
 
 
 def sent_move_up(booking):
@@ -363,6 +392,8 @@ def offer_to(entry: WaitlistEntry, slot: Slot, *, actor, now: datetime) -> Offer
                        code="too_close")
     if db.session.get(OptOut, entry.phone) is not None:
         raise Conflict(_l("This number has asked for no more SMS (STOP)."), code="opted_out")
+    if not _phone_free(entry.phone):
+        raise Conflict(_l("This person has an open offer already."), code="offer_pending")
     asked = select(Offer.slot_id, Offer.status).where(Offer.waitlist_entry_id == entry.id)
     for asked_slot, status in db.session.execute(asked):
         if status == OfferStatus.PENDING:

@@ -11,6 +11,10 @@ CONTENT_SECURITY_POLICY = (
 
 
 def register(app):
+    # Behind a proxy that terminates TLS the request may look like http; the public URL says
+    # how residents reach the site (browsers ignore the header over plain http).
+    https_site = app.config["PUBLIC_BASE_URL"].lower().startswith("https://")
+
     @app.after_request
     def set_headers(response):
         headers = response.headers
@@ -20,7 +24,7 @@ def register(app):
         # Manage and offer links carry their token in the path: never leak it to other sites.
         headers.setdefault("Referrer-Policy", "no-referrer")
         headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
-        if request.scheme == "https":
+        if https_site or request.scheme == "https":
             headers.setdefault("Strict-Transport-Security", "max-age=31536000")
         if request.view_args and "token" in request.view_args:
             headers["Cache-Control"] = "no-store"
