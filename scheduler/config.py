@@ -21,6 +21,8 @@ DEFAULTS = {
     "TWILIO_FROM": "",
     # How many reverse proxies in front of the service set X-Forwarded-For/-Proto/-Host.
     "TRUSTED_PROXIES": 0,
+    # The largest request body accepted, in bytes; a larger one is answered 413 unread.
+    "MAX_CONTENT_LENGTH": 64 * 1024,
     "RATELIMIT_ENABLED": True,
     "RATELIMIT_STORAGE_URI": "memory://",
     "RATELIMIT_BOOKING": "10 per minute;50 per day",

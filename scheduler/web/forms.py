@@ -13,12 +13,13 @@ from wtforms import (
     TextAreaField,
     TimeField,
 )
-from wtforms.validators import Optional
+from wtforms.validators import Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..extensions import db
 from ..i18n import formatting_locale
 from ..services.errors import DomainError, InvalidInput
+from .inputs import FIRST_DAY, LAST_DAY
 
 
 class BookingForm(FlaskForm):
@@ -87,6 +88,10 @@ class WaitlistForm(FlaskForm):
     earliest = TimeField(_l("Not before (optional)"), validators=[Optional()])
     latest = TimeField(_l("Finished by (optional)"), validators=[Optional()])
     before = DateField(_l("Last day that suits you (optional)"), validators=[Optional()])
+
+    def validate_before(self, field):
+        if field.data is not None and not FIRST_DAY <= field.data <= LAST_DAY:
+            raise ValidationError(_l("Must be a date like 2026-03-26."))
     topic = BookingForm.topic
 
     def __init__(self, *args, **kwargs):

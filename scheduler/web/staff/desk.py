@@ -16,8 +16,8 @@ from ...services import booking as bookings
 from ...services import desk, staff
 from ...services import waitlist as waitlists
 from ...services.errors import DomainError
-from ..api import check_types, json_object
 from ..forms import status_for, submit
+from ..inputs import check_types, json_object
 from ..outbox import commit_and_send
 from .access import actor
 from .agenda import booking_json, entry_json, format_day, language_name, offer_json, weekday_names

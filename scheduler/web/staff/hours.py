@@ -23,7 +23,7 @@ from ...services import hours as rules
 from ...services import schedule
 from ...services import staff as accounts
 from ...services.errors import InvalidInput, NotFound
-from ..api import check_types, json_object
+from ..inputs import check_types, json_object
 from ..outbox import commit_and_send
 from .access import actor
 from .blueprints import api, pages
