@@ -10,10 +10,8 @@ import pytest
 from twilio.request_validator import RequestValidator
 
 from scheduler.extensions import db
-from scheduler.models import Office
 
 from . import factories
-from .staff_desk import make_desk
 
 PUBLIC = "https://termine.example.org"
 TOKEN = "secret"
@@ -30,13 +28,21 @@ def config_overrides():
 
 
 @pytest.fixture
-def site(app, clock):
-    """Lanstrop with one free slot (id 1 in a fresh database, named ``{slot}`` in paths)."""
-    desk = make_desk(app)
+def slot(app, clock):
+    """Lanstrop with one free slot, named ``{slot}`` in the cases."""
     with app.app_context():
-        slot = factories.slot(db.session.get_one(Office, desk.lanstrop), clock.now + timedelta(days=3))
+        slot = factories.slot(factories.office(), clock.now + timedelta(days=3))
         db.session.commit()
-        return {"slot": slot.id, "desk": desk}
+        return slot.id
+
+
+@pytest.fixture
+def admin(app, slot):
+    """An administrator's API token (the staff pages log in as the same account)."""
+    with app.app_context():
+        token = factories.api_token(factories.staff("admin@example.org", admin=True))
+        db.session.commit()
+        return {"Authorization": f"Bearer {token}"}
 
 
 def booking(**fields):
@@ -154,34 +160,34 @@ def check(response, status, content_type):
 
 
 @pytest.mark.parametrize(("method", "path", "body", "status", "content_type"), API_CASES + PAGE_CASES)
-def test_residents_hostile_input_is_refused_without_a_server_error(client, site, method, path, body, status,
+def test_residents_hostile_input_is_refused_without_a_server_error(client, slot, method, path, body, status,
                                                                     content_type):
-    check(send(client, method, path, body, site["slot"]), status, content_type)
+    check(send(client, method, path, body, slot), status, content_type)
 
 
 @pytest.mark.parametrize(("method", "path", "body", "status", "content_type"), STAFF_CASES)
-def test_staff_hostile_input_is_refused_without_a_server_error(app, site, method, path, body, status,
+def test_staff_hostile_input_is_refused_without_a_server_error(app, slot, admin, method, path, body, status,
                                                                content_type):
     if path.startswith("/api/"):
-        response = send(app.test_client(), method, path, body, site["slot"], headers=site["desk"].headers("admin"))
+        response = send(app.test_client(), method, path, body, slot, headers=admin)
     else:
         browser = app.test_client()  # CSRF is off in this module: log in without its token
         browser.post("/staff/login", data={"email": "admin@example.org", "password": factories.STAFF_PASSWORD})
-        response = send(browser, method, path, body, site["slot"])
+        response = send(browser, method, path, body, slot)
     check(response, status, content_type)
 
 
-def test_a_form_error_names_the_control_character_next_to_its_field(client, site):
-    response = client.post(f"/o/lanstrop/book/{site['slot']}?lang=en", data={"name": "A" + NUL, "phone": PHONE})
+def test_a_form_error_names_the_control_character_next_to_its_field(client, slot):
+    response = client.post(f"/o/lanstrop/book/{slot}?lang=en", data={"name": "A" + NUL, "phone": PHONE})
     assert response.status_code == 422
     assert "This text contains characters that are not allowed." in response.get_data(as_text=True)
 
 
-def test_a_body_over_the_limit_is_refused_before_it_is_read(app, client, site):
+def test_a_body_over_the_limit_is_refused_before_it_is_read(app, client, slot):
     app.config["MAX_CONTENT_LENGTH"] = 1024
-    response = client.post("/api/v1/bookings", json=booking(slot_id=site["slot"], topic="x" * 2000))
+    response = client.post("/api/v1/bookings", json=booking(slot_id=slot, topic="x" * 2000))
     assert (response.status_code, response.json["code"]) == (413, "request_entity_too_large")
-    assert client.post("/api/v1/bookings", json=booking(slot_id=site["slot"])).status_code == 201
+    assert client.post("/api/v1/bookings", json=booking(slot_id=slot)).status_code == 201
 
 
 def signed(client, path, params, token=TOKEN):
@@ -218,7 +224,7 @@ WEBHOOK_CASES = [
 
 
 @pytest.mark.parametrize(("path", "params", "token", "status"), WEBHOOK_CASES)
-def test_webhooks_answer_twiml_whatever_they_are_sent(client, site, path, params, token, status):
+def test_webhooks_answer_twiml_whatever_they_are_sent(client, path, params, token, status):
     response = signed(client, path, params, token)
     assert (response.status_code, response.mimetype) == (status, XML)
     assert "<Response" in response.get_data(as_text=True)
