@@ -31,8 +31,8 @@ def refuse_hostile_arguments():
             abort(404)
         if isinstance(value, str) and has_forbidden_characters(value, allow_whitespace=False):
             abort(404)
-    for value in request.args.values():
-        if has_forbidden_characters(value, allow_whitespace=False):
+    for name, value in request.args.items(multi=True):
+        if has_forbidden_characters(name + value, allow_whitespace=False):
             abort(400)
 
 
@@ -59,8 +59,9 @@ OUT_OF_RANGE = _l("This number is too large.")
 
 
 def check_types(data, spec):
-    """Refuse missing required fields, values of the wrong JSON type, numbers beyond our ids
-    and text with control characters or lone surrogates (422 with ``fields``)."""
+    """Refuse missing required fields, values of the wrong JSON type, and text with control
+    characters or lone surrogates (422 with ``fields``). Integers are ids: one beyond our
+    columns becomes 0, which the service does not find."""
     fields = {}
     for name, (kind, required) in spec.items():
         value = data.get(name)
@@ -70,7 +71,7 @@ def check_types(data, spec):
         elif not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
             fields[name] = TYPE_NAMES[kind]
         elif kind is int and abs(value) > ID_MAX:
-            fields[name] = OUT_OF_RANGE
+            data[name] = 0  # our integer fields are ids: 0 names nothing, the service says 404
         elif problem := _hostile_item(value):
             fields[name] = problem
     if fields:

@@ -6,7 +6,6 @@ from datetime import date, time
 from flask import jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import IntegerField
 from wtforms.validators import NumberRange, Optional
 
@@ -14,6 +13,7 @@ from ... import clock
 from ...services import simulation
 from ...services import staff as accounts
 from ...services.errors import InvalidInput
+from ..forms import Form
 from ..inputs import json_object, query_id
 from . import charts
 from .access import actor
@@ -157,7 +157,7 @@ def _rule_json(rule):
     }
 
 
-class SimulateForm(FlaskForm):
+class SimulateForm(Form):
     weeks = IntegerField(
         _l("Weeks to simulate"), default=12, validators=[NumberRange(1, MAX_WEEKS)]
     )
