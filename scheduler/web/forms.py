@@ -102,10 +102,6 @@ class WaitlistForm(Form):
     earliest = TimeField(_l("Not before (optional)"), validators=[Optional()])
     latest = TimeField(_l("Finished by (optional)"), validators=[Optional()])
     before = DateField(_l("Last day that suits you (optional)"), validators=[Optional()])
-
-    def validate_before(self, field):
-        if field.data is not None and not FIRST_DAY <= field.data <= LAST_DAY:
-            raise ValidationError(_l("Must be a date like 2026-03-26."))
     topic = BookingForm.topic
 
     def __init__(self, *args, **kwargs):
@@ -115,3 +111,7 @@ class WaitlistForm(Form):
             SelectChoice(day, name)
             for day, name in sorted(get_day_names("wide", locale=formatting_locale()).items())
         ]
+
+    def validate_before(self, field):
+        if field.data is not None and not FIRST_DAY <= field.data <= LAST_DAY:
+            raise ValidationError(_l("Must be a date like 2026-03-26."))
