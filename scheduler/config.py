@@ -26,6 +26,8 @@ DEFAULTS = {
     "TWILIO_FROM": "",
     # How many reverse proxies in front of the service set X-Forwarded-For/-Proto/-Host.
     "TRUSTED_PROXIES": 0,
+    # The largest request body accepted, in bytes; a larger one is answered 413 unread.
+    "MAX_CONTENT_LENGTH": 64 * 1024,
     "RATELIMIT_ENABLED": True,
     # Where rate limits are counted. memory:// is per worker process (a warning at start says
     # so); in production use Redis, e.g. redis://127.0.0.1:6379/0, shared by all workers.

@@ -1,5 +1,5 @@
 """JSON API, version 1. Every answer is JSON, errors included (see ``web.errors``)."""
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 
 from flask import Blueprint, current_app, jsonify, request
 from flask_babel import get_locale
@@ -13,6 +13,7 @@ from ..services import booking as bookings
 from ..services import languages, offers, slots, waitlist
 from ..services.errors import InvalidInput
 from . import limits
+from .inputs import check_types, json_object, parse_date, query_date
 from .outbox import commit_and_send
 from .public import calendar_response
 
@@ -200,6 +201,8 @@ def join_waitlist():
         "before": (str, False), "topic": (str, False),
     })
     limits.check(phone=data["phone"])  # only a wait that was made counts (below)
+    if data.get("before") and parse_date(data["before"]) is None:
+        raise InvalidInput(fields={"before": _l("Must be a date like 2026-03-26.")})
     entry = waitlist.join(
         slots.office_by_slug(data["office"]), name=data["name"], phone=data["phone"],
         locale=data.get("locale") or str(get_locale()), weekdays=data.get("weekdays"),
@@ -243,47 +246,3 @@ def decline_offer(token):
 @bp.get("/bookings/<token>/ics")
 def booking_ics(token):
     return calendar_response(bookings.by_token(token))
-
-
-def json_object():
-    """The request body as a JSON object; 400 for anything else."""
-    data = request.get_json(silent=True, force=True)
-    if not isinstance(data, dict):
-        raise BadJSON()
-    return data
-
-
-class BadJSON(InvalidInput):
-    status = 400
-    code = "bad_json"
-    message = _l("The request body must be a JSON object.")
-
-
-TYPE_NAMES = {int: _l("Must be a whole number."), str: _l("Must be text."),
-              bool: _l("Must be true or false."), list: _l("Must be a list.")}
-
-
-def check_types(data, spec):
-    """Refuse missing required fields and values of the wrong JSON type (422 with ``fields``)."""
-    fields = {}
-    for name, (kind, required) in spec.items():
-        value = data.get(name)
-        if value is None:
-            if required:
-                fields[name] = _l("This field is required.")
-        elif not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-            fields[name] = TYPE_NAMES[kind]
-    if fields:
-        raise InvalidInput(fields=fields)
-
-
-def query_date(name, default, fields):
-    """The query argument ``name`` as a date; a wrong one is noted in ``fields``."""
-    raw = request.args.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        return date.fromisoformat(raw)
-    except ValueError:
-        fields[name] = _l("Must be a date like 2026-03-26.")
-        return default

@@ -1,7 +1,8 @@
 """Domain errors and HTTP errors to responses, in one place.
 
-The JSON API answers JSON for every error, a routing 404 and a crash included; pages answer
-a page in the resident's language.
+The JSON API answers JSON for every error, a routing 404 and a crash included; Twilio's
+webhooks answer an empty TwiML ``<Response/>`` (an HTML page would make Twilio retry); pages
+answer a page in the resident's language.
 """
 import logging
 
@@ -12,6 +13,7 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 
 from ..extensions import db
 from ..services.errors import DomainError
+from . import inputs
 
 log = logging.getLogger(__name__)
 
@@ -35,13 +37,24 @@ def error_messages():
     }
 
 
+def is_webhook():
+    return request.path.startswith("/sms/")
+
+
+EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response />'
+
+
 def error_response(status, message, code, fields=None):
+    if is_webhook():
+        return EMPTY_TWIML, status, {"Content-Type": "text/xml; charset=utf-8"}
     if wants_json():
         return jsonify(error=str(message), code=code, fields=fields or {}), status
     return render_template("error.html", message=message, status=status), status
 
 
 def register(app):
+    inputs.register(app)  # refuses hostile path and query arguments as 404 and 400
+
     @app.errorhandler(DomainError)
     def domain_error(error):
         db.session.rollback()

@@ -13,15 +13,30 @@ from wtforms import (
     TextAreaField,
     TimeField,
 )
-from wtforms.validators import Optional
+from wtforms.validators import Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..extensions import db
 from ..i18n import formatting_locale
+from ..services.details import FORBIDDEN_MESSAGE, has_forbidden_characters
 from ..services.errors import DomainError, InvalidInput
+from .inputs import FIRST_DAY, LAST_DAY
 
 
-class BookingForm(FlaskForm):
+class Form(FlaskForm):
+    """Every form of the service, the staff's included: text with control characters (a NUL
+    byte, which PostgreSQL refuses) is a mistake shown next to its field, never stored."""
+
+    def validate(self, extra_validators=None):
+        valid = super().validate(extra_validators)
+        for field in self:
+            if any(has_forbidden_characters(raw) for raw in field.raw_data or ()):
+                field.errors = [*field.errors, FORBIDDEN_MESSAGE]
+                valid = False
+        return valid
+
+
+class BookingForm(Form):
     name = StringField(_l("Your name"), render_kw={"autocomplete": "name", "maxlength": 100})
     phone = TelField(
         _l("Mobile number"),
@@ -68,11 +83,11 @@ def status_for(form, error):
     return 422 if form.errors else 409 if error else 200
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(Form):
     """A form with nothing but its CSRF token, for buttons that change something."""
 
 
-class WaitlistForm(FlaskForm):
+class WaitlistForm(Form):
     name = BookingForm.name
     phone = TelField(
         _l("Mobile number"),
@@ -96,3 +111,7 @@ class WaitlistForm(FlaskForm):
             SelectChoice(day, name)
             for day, name in sorted(get_day_names("wide", locale=formatting_locale()).items())
         ]
+
+    def validate_before(self, field):
+        if field.data is not None and not FIRST_DAY <= field.data <= LAST_DAY:
+            raise ValidationError(_l("Must be a date like 2026-03-26."))

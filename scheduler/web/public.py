@@ -24,6 +24,18 @@ def language_name(code):
 
 
 @bp.app_template_global()
+def language_link(code, path=None):
+    """This page in language ``code``: ``path`` when given, else the page's own route built
+    again with url_for, so the link stays on this site whatever path was asked for (never
+    ``request.path``: ``/%5Cevil.example`` would become ``/\\evil.example``, another site to a
+    browser). Pages without a route of their own (404) and answers to a POST lead home."""
+    rule = request.url_rule
+    if not path and rule is not None and "GET" in (rule.methods or ()):
+        return url_for(request.endpoint, **(request.view_args or {}), lang=code)
+    return f"{path or url_for('public.index')}?lang={code}"
+
+
+@bp.app_template_global()
 def spoken_languages(office):
     """The languages spoken at ``office``, named in the page's language, as a list reads."""
     codes = languages.office_languages(office, clock.now().astimezone(office.tz).date())

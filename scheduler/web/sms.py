@@ -10,6 +10,8 @@ from twilio.twiml.messaging_response import MessagingResponse
 from .. import clock
 from ..extensions import csrf, db
 from ..services import outbox, replies
+from ..services.details import FORBIDDEN
+from .inputs import query_id
 from .outbox import commit_and_send
 
 bp = Blueprint("sms", __name__, url_prefix="/sms")
@@ -27,24 +29,36 @@ def check_signature():
         abort(403)
 
 
+# Twilio's message SIDs are 34 characters, E.164 numbers at most 16; what does not fit our
+# columns (a WhatsApp sender, say) is not a resident's SMS and is answered with nothing.
+SID_MAX, PHONE_MAX = 64, 20
+
+
+def form_value(name, longest):
+    """A one-line form field, or "" when it is missing, too long or holds control characters."""
+    value = request.form.get(name, "").strip()
+    return "" if len(value) > longest or FORBIDDEN.search(value) or "\n" in value else value
+
+
 @bp.post("/inbound")
 def inbound():
-    sid = request.form.get("MessageSid", "")
-    phone = request.form.get("From", "").strip()  # Twilio sends E.164, as we store it
+    sid = form_value("MessageSid", SID_MAX)
+    phone = form_value("From", PHONE_MAX)  # Twilio sends E.164, as we store it
     reply = ""
     if sid and phone:
-        reply = replies.handle(sid, phone, request.form.get("Body", ""), clock.now())
+        body = FORBIDDEN.sub("", request.form.get("Body", ""))
+        reply = replies.handle(sid, phone, body, clock.now())
         commit_and_send()
     return twiml(reply)
 
 
 @bp.post("/status")
 def status():
-    sid = request.form.get("MessageSid", "")
+    sid = form_value("MessageSid", SID_MAX)
     if sid:
         outbox.record_delivery(
-            sid, request.form.get("MessageStatus", ""), request.form.get("ErrorCode"),
-            message_id=request.args.get("message", type=int),
+            sid, form_value("MessageStatus", 32), form_value("ErrorCode", 16) or None,
+            message_id=query_id("message"),
         )
         db.session.commit()
     return twiml("")

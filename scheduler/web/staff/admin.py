@@ -10,8 +10,8 @@ from ... import clock
 from ...services import offices as offices_service
 from ...services import staff as accounts
 from ...services.errors import InvalidInput
-from ..api import TYPE_NAMES, check_types, json_object
 from ..forms import status_for, submit
+from ..inputs import TYPE_NAMES, check_types, json_object
 from ..outbox import commit_and_send
 from .access import actor
 from .admin_forms import (

@@ -6,7 +6,6 @@ from babel import Locale
 from flask import current_app
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
@@ -23,13 +22,15 @@ from wtforms import (
 from wtforms.validators import DataRequired, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from ..forms import Form
+
 
 def checkboxes(label, **kwargs):
     return SelectMultipleField(label, choices=[], widget=ListWidget(prefix_label=False),
                                option_widget=CheckboxInput(), validators=[Optional()], **kwargs)
 
 
-class AccountForm(FlaskForm):
+class AccountForm(Form):
     email = EmailField(_l("E-mail address"), validators=[DataRequired()], render_kw={"autocomplete": "off"})
     name = StringField(_l("Name (optional)"), render_kw={"maxlength": 100})
     password = PasswordField(
@@ -45,7 +46,7 @@ class AccountForm(FlaskForm):
         self.offices.choices = [(office.slug, office.name) for office in offices]
 
 
-class AccountEditForm(FlaskForm):
+class AccountEditForm(Form):
     name = StringField(_l("Name (optional)"), render_kw={"maxlength": 100})
     offices = checkboxes(_l("Offices"))
     admin = AccountForm.admin
@@ -59,7 +60,7 @@ class AccountEditForm(FlaskForm):
             del self.active
 
 
-class PasswordForm(FlaskForm):
+class PasswordForm(Form):
     password = PasswordField(
         _l("New password"), validators=[DataRequired()],
         description=_l("At least 12 characters. The account's sessions end at once."),
@@ -67,7 +68,7 @@ class PasswordForm(FlaskForm):
     )
 
 
-class NoteForm(FlaskForm):
+class NoteForm(Form):
     note = TextAreaField(
         _l("What to bring"), render_kw={"rows": 4, "maxlength": 2000},
         description=_l("Shown to residents with their appointment, e.g. \"Please bring your passport and "
@@ -97,18 +98,18 @@ class NewOfficeForm(OfficeForm):
     )
 
 
-class LookupForm(FlaskForm):
+class LookupForm(Form):
     phone = TelField(_l("Phone number"), validators=[DataRequired()],
                      description=_l("German numbers may be given without +49."),
                      render_kw={"autocomplete": "off", "inputmode": "tel", "dir": "ltr"})
 
 
-class EraseForm(FlaskForm):
+class EraseForm(Form):
     phone = HiddenField()
     confirm = BooleanField(_l("Yes, erase everything stored about this number"))
 
 
-class AuditFilterForm(FlaskForm):
+class AuditFilterForm(Form):
     """A GET form: it changes nothing, so it needs no CSRF token."""
 
     class Meta:

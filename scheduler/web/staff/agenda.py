@@ -10,7 +10,7 @@ from ... import clock
 from ...services import agenda as agendas
 from ...services import staff
 from ...services.errors import InvalidInput
-from ..api import query_date
+from ..inputs import query_date
 from .access import actor
 from .blueprints import api, pages
 

@@ -4,19 +4,18 @@ from urllib.parse import urlsplit
 from flask import current_app, flash, jsonify, redirect, render_template, request, session, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import login_user, logout_user
-from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired
 
 from ... import clock
 from ...extensions import db, limiter
 from ...services import staff as accounts
-from ..forms import ConfirmForm
+from ..forms import ConfirmForm, Form
 from .access import actor
 from .blueprints import api, pages
 
 
-class LoginForm(FlaskForm):
+class LoginForm(Form):
     email = EmailField(_l("E-mail address"), validators=[DataRequired()],
                        render_kw={"autocomplete": "username", "autofocus": True})
     password = PasswordField(_l("Password"), validators=[DataRequired()],

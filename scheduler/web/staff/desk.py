@@ -5,7 +5,6 @@ messages live in the session cookie, so they never name the resident.
 """
 from flask import current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import RadioField, SelectChoice, SelectField, StringField, TelField, TextAreaField
 
 from ... import clock
@@ -16,15 +15,15 @@ from ...services import booking as bookings
 from ...services import desk, staff
 from ...services import waitlist as waitlists
 from ...services.errors import DomainError
-from ..api import check_types, json_object
-from ..forms import status_for, submit
+from ..forms import Form, status_for, submit
+from ..inputs import check_types, json_object
 from ..outbox import commit_and_send
 from .access import actor
 from .agenda import booking_json, entry_json, format_day, language_name, offer_json, weekday_names
 from .blueprints import api, pages
 
 
-class WalkInForm(FlaskForm):
+class WalkInForm(Form):
     slot_id = SelectField(_l("Time"), coerce=int, validate_choice=False)
     name = StringField(_l("Name"), render_kw={"maxlength": 100, "autocomplete": "off"})
     phone = TelField(_l("Mobile number (optional)"),
@@ -37,12 +36,12 @@ class WalkInForm(FlaskForm):
                                  SelectChoice("phone", _l("On the phone (caller)"))])
 
 
-class ReasonForm(FlaskForm):
+class ReasonForm(Form):
     reason = StringField(_l("Reason"), description=_l("Kept with the record for the office; not sent to the resident."),
                          render_kw={"maxlength": 200, "autocomplete": "off"})
 
 
-class OfferForm(FlaskForm):
+class OfferForm(Form):
     entry_id = SelectField(_l("Person"), coerce=int, validate_choice=False)
     slot_id = SelectField(_l("Free time"), coerce=int, validate_choice=False)
 

@@ -18,6 +18,7 @@ from ...services import figures as counting
 from ...services import staff as accounts
 from ...services.errors import InvalidInput
 from ...services.tally import Tally, summary
+from ..inputs import parse_date
 from . import charts
 from .access import actor
 from .blueprints import api, pages
@@ -34,11 +35,9 @@ def period(args, today: date) -> tuple[date | None, date | None, dict]:
         raw = (args.get(name) or "").strip()
         if not raw:
             return None
-        try:
-            return date.fromisoformat(raw)
-        except ValueError:
+        if (found := parse_date(raw)) is None:
             problems[name] = _l("Must be a date like 2026-03-26.")
-            return None
+        return found
 
     first, last = day("from"), day("to")
     last = last or (today if "to" not in problems else None)

@@ -11,7 +11,6 @@ from flask import current_app, flash, jsonify, redirect, render_template, reques
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, FieldList, Form, FormField, HiddenField, SelectField, SelectMultipleField, StringField
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -23,7 +22,8 @@ from ...services import hours as rules
 from ...services import schedule
 from ...services import staff as accounts
 from ...services.errors import InvalidInput, NotFound
-from ..api import check_types, json_object
+from ..forms import Form as CheckedForm
+from ..inputs import check_types, json_object
 from ..outbox import commit_and_send
 from .access import actor
 from .blueprints import api, pages
@@ -67,7 +67,7 @@ class RuleForm(Form):
         return not (self.start.data or "").strip() and not (self.end.data or "").strip()
 
 
-class HoursForm(FlaskForm):
+class HoursForm(CheckedForm):
     hours = FieldList(FormField(RuleForm), max_entries=60)
     fingerprint = HiddenField()
 
@@ -96,7 +96,7 @@ class HoursForm(FlaskForm):
                 self.form_errors.append(message)
 
 
-class ClosureForm(FlaskForm):
+class ClosureForm(CheckedForm):
     start_date = StringField(_l("First day"), render_kw={"type": "date"})
     end_date = StringField(_l("Last day"), description=_l("Empty for a single day."), render_kw={"type": "date"})
     reason = StringField(_l("Reason"), description=_l("For staff; residents only hear that the office is closed."),
@@ -104,7 +104,7 @@ class ClosureForm(FlaskForm):
     fingerprint = HiddenField()
 
 
-class ConfirmChangeForm(FlaskForm):
+class ConfirmChangeForm(CheckedForm):
     fingerprint = HiddenField()
 
 

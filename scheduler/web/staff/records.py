@@ -5,7 +5,6 @@ staff, its renewal for administrators. Phone numbers of data requests travel in 
 bodies on the pages, never in URLs, so they stay out of server logs and browser history.
 """
 import json
-from datetime import date
 
 from flask import flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import format_datetime
@@ -17,8 +16,8 @@ from ...services import audit_log, data_requests, offices
 from ...services import staff as accounts
 from ...services.errors import InvalidInput
 from ...urls import public_url
-from ..api import TYPE_NAMES
 from ..forms import ConfirmForm, submit
+from ..inputs import TYPE_NAMES, query_date, query_id
 from ..outbox import commit_and_send
 from .access import actor
 from .admin_forms import AuditFilterForm, EraseForm, LookupForm
@@ -173,15 +172,11 @@ def audit():
 def audit_json():
     args, fields, values = request.args, {}, {}
     for name in ("from", "to"):
-        try:
-            values[name] = date.fromisoformat(args[name]) if args.get(name) else None
-        except ValueError:
-            fields[name] = _l("Must be a date like 2026-03-26.")
+        values[name] = query_date(name, None, fields)
     for name in ("before_id", "limit"):
-        raw = args.get(name, "")
-        if raw and not raw.isdigit():
+        values[name] = query_id(name)
+        if args.get(name) and values[name] is None:
             fields[name] = TYPE_NAMES[int]
-        values[name] = int(raw) if raw.isdigit() else None
     if fields:
         raise InvalidInput(fields=fields)
     entries = audit_log.search(

@@ -6,7 +6,6 @@ from datetime import date, time
 from flask import jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import IntegerField
 from wtforms.validators import NumberRange, Optional
 
@@ -14,6 +13,8 @@ from ... import clock
 from ...services import simulation
 from ...services import staff as accounts
 from ...services.errors import InvalidInput
+from ..forms import Form
+from ..inputs import json_object, query_id
 from . import charts
 from .access import actor
 from .blueprints import api, pages
@@ -123,9 +124,7 @@ def _minutes(moment):
 @api.post("/offices/<slug>/simulate", endpoint="simulate")
 def simulate_api(slug):
     office = accounts.office_for(actor(), slug)
-    data = request.get_json(silent=True)
-    if not isinstance(data, dict):
-        raise InvalidInput(_l("Please send JSON."))
+    data = json_object()  # 400 for anything but a JSON object, too deep a one included
     weeks, seed, problems = data.get("weeks", 12), data.get("seed", 1), {}
     if not isinstance(weeks, int) or isinstance(weeks, bool) or not 1 <= weeks <= MAX_WEEKS:
         problems["weeks"] = _l("A whole number from %(low)d to %(high)d.", low=1, high=MAX_WEEKS)
@@ -158,7 +157,7 @@ def _rule_json(rule):
     }
 
 
-class SimulateForm(FlaskForm):
+class SimulateForm(Form):
     weeks = IntegerField(
         _l("Weeks to simulate"), default=12, validators=[NumberRange(1, MAX_WEEKS)]
     )
@@ -188,8 +187,8 @@ def simulate_page(slug):
                 seed=1 if form.seed.data is None else form.seed.data,
                 now=clock.now(),
             )
-    elif request.args.get("more", "").isdigit() and int(request.args["more"]) <= 6:
-        rules = simulation.one_more_hour(current, int(request.args["more"]))
+    elif (more := query_id("more")) is not None and more <= 6:
+        rules = simulation.one_more_hour(current, more)
         rows = [_rule_json(rule) for rule in rules]
         result = simulation.compare(office, rules, weeks=form.weeks.data, seed=1, now=clock.now())
     chart = None
