@@ -10,7 +10,7 @@ from .. import clock
 from ..extensions import csrf, limiter
 from ..models import WaitlistStatus
 from ..services import booking as bookings
-from ..services import languages, offers, slots, waitlist
+from ..services import languages, offers, slots, verification, waitlist
 from ..services.errors import InvalidInput
 from .outbox import commit_and_send
 from .public import booking_rate_limit, calendar_response
@@ -148,7 +148,14 @@ def create_booking():
         now=clock.now(),
     )
     commit_and_send()
+    if isinstance(booking, verification.Pending):
+        return jsonify(held_json(booking)), 202
     return jsonify(booking_json(booking)), 201
+
+
+def held_json(pending):
+    """Phone verification: the same body for every number (docs/verification.md)."""
+    return {"status": "verification_sent", "confirm_within_minutes": pending.minutes}
 
 
 @bp.get("/bookings/<token>")
