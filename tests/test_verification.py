@@ -10,7 +10,7 @@ from sqlalchemy import select
 from scheduler import jobs
 from scheduler.extensions import db
 from scheduler.models import Booking, BookingStatus, Message, Offer, OfferStatus, Slot
-from scheduler.services import booking, offers, replies, verification, waitlist
+from scheduler.services import agenda, booking, offers, replies, verification, waitlist
 
 from . import factories
 
@@ -244,3 +244,16 @@ def test_a_confirmation_racing_the_expiry_leaves_one_outcome(app, clock):
         assert (results[1], status, taken, sent) == (0, BookingStatus.BOOKED, 1, ["verification", "confirmation"])
     else:
         assert (results[1], status, taken, sent) == (1, BookingStatus.EXPIRED, 0, ["verification"])
+
+
+def test_staff_see_no_appointment_until_it_is_confirmed(ctx, clock):
+    office = factories.office()
+    slot = factories.slot(office, clock.now + timedelta(days=3))
+    held, expired, confirmed = factories.mobile(), factories.mobile(), factories.mobile()
+    booking.book(slot.id, name="Amina Khalil", phone=expired, locale="de", now=clock.now)
+    verification.expire(clock.now + timedelta(minutes=15))
+    for phone in (held, confirmed):
+        booking.book(slot.id, name="Amina Khalil", phone=phone, locale="de", now=clock.now)
+    verification.confirm(held_booking(confirmed), clock.now)
+    day = slot.starts_at.astimezone(office.tz).date()
+    assert [b.phone for b in agenda.bookings_between(office, day, day)] == [stored(confirmed)]
