@@ -1,10 +1,12 @@
 """Phone verification (BOOKING_VERIFICATION=sms): a booking is held until the resident
 confirms it, every number gets the same answer, and only the SMS says what happened."""
+import re
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from scheduler import jobs
@@ -13,6 +15,8 @@ from scheduler.models import Booking, BookingStatus, Message, Offer, OfferStatus
 from scheduler.services import agenda, booking, offers, replies, verification, waitlist
 
 from . import factories
+from .test_browser import ARTIFACTS, browser, live_server  # noqa: F401  (fixtures)
+from .test_browser_languages import axe_source, phone_page, step  # noqa: F401  (fixtures)
 
 ANSWER = {"status": "verification_sent", "confirm_within_minutes": 15}
 
@@ -257,3 +261,29 @@ def test_staff_see_no_appointment_until_it_is_confirmed(ctx, clock):
     verification.confirm(held_booking(confirmed), clock.now)
     day = slot.starts_at.astimezone(office.tz).date()
     assert [b.phone for b in agenda.bookings_between(office, day, day)] == [stored(confirmed)]
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("database_uri", ["sqlite"], indirect=True)
+@pytest.mark.parametrize(("lang", "width"), [("ar", 320), ("de", 390)])
+def test_a_resident_books_and_confirms_on_a_phone_without_javascript(
+        phone_page, app, axe_source, lang, width):
+    ARTIFACTS.mkdir(exist_ok=True)
+    page = phone_page(width)
+    page.goto(f"/o/lanstrop?lang={lang}")
+    page.locator("section.day a.time").first.tap()
+    page.locator("input[name=name]").fill("Amina Khalil")
+    page.locator("input[name=phone]").fill("0151 23456789")
+    page.locator("form button[type=submit]").tap()
+    expect(page).to_have_url(re.compile(r"/o/lanstrop/held$"))
+    expect(page.locator("html")).to_have_attribute("lang", lang)
+    step(page, axe_source, f"verify-{lang}-{width}-1-held")
+    with app.app_context():
+        token = held_booking("+4915123456789").token
+    page.goto(f"/v/{token}")
+    step(page, axe_source, f"verify-{lang}-{width}-2-confirm")
+    page.locator("form button[type=submit]").tap()
+    expect(page).to_have_url(re.compile(rf"/b/{token}/booked$"))
+    page.goto(f"/v/{token}")
+    expect(page.locator("form button[type=submit]")).to_have_count(0)
+    step(page, axe_source, f"verify-{lang}-{width}-3-confirmed")
