@@ -51,6 +51,11 @@ DEFAULTS = {
     "SLOT_HORIZON_DAYS": 42,
     # Residents who hold several seats "to be safe" make others wait; 0 lifts the limit.
     "MAX_UPCOMING_BOOKINGS_PER_OFFICE": 1,
+    # "sms": a booking is held until the resident confirms it by the SMS link or a reply of
+    # 1, and every number gets the same answer (docs/verification.md). "" (off): booked at once.
+    "BOOKING_VERIFICATION": "",
+    # How long a held booking keeps its seat waiting for the resident's confirmation.
+    "VERIFICATION_HOLD_MINUTES": 15,
     # Minutes before the calendar app reminds the resident.
     "ICS_ALARM_MINUTES": 120,
     # The right-hand side of iCalendar UIDs; keep it stable once invites are out.

@@ -12,7 +12,7 @@ from flask import current_app
 from . import clock, delivery
 from .database import allow_long_statements
 from .extensions import db
-from .services import offers, outbox, reminders, retention, slots, waitlist
+from .services import offers, outbox, reminders, retention, slots, verification, waitlist
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +40,14 @@ def expire_offers(now=None):
     ended = offers.expire(now) + waitlist.lapse(now)
     db.session.commit()
     return ended
+
+
+def expire_holds(now=None):
+    """Phone verification: free the seats of holds nobody confirmed in time, offered on."""
+    now = now or clock.now()
+    expired = verification.expire(now)
+    db.session.commit()
+    return expired
 
 
 def send_reminders(now=None):
@@ -125,6 +133,7 @@ def tick(now=None):
     return {
         "slots": materialise_slots(now),
         "expired": expire_offers(now),
+        "holds": expire_holds(now),
         "offers": make_offers(now),
         "reminders": send_reminders(now),
         "recovered": recover_outbox(now),

@@ -32,6 +32,7 @@ LEASE = "scheduler"
 # among them: the dispatcher sends it as soon as messages are written (see ``dispatcher``).
 SCHEDULE = [
     (jobs.expire_offers, 30),
+    (jobs.expire_holds, 30),
     (jobs.make_offers, 60),
     (jobs.send_reminders, 300),
     (jobs.recover_outbox, 300),

@@ -199,3 +199,24 @@ def test_a_hold_reads_as_words_in_every_language(app, language):
 ])
 def test_segments_are_counted_as_gsm_and_ucs2_send_them(text, count):
     assert segments(text) == count
+
+
+def test_verification_texts_fit_as_every_other_text(app, ctx, clock, language):
+    """Phone verification (docs/verification.md): the request to confirm, and the note to a
+    number that already has an appointment; within the limits of every other kind."""
+    app.config["BOOKING_VERIFICATION"] = "sms"
+    clock.set("2026-09-01T09:00")
+    office = factories.office(slug=LONGEST_SLUG, name=LONGEST_NAME, address=LONGEST_ADDRESS)
+    earlier, later = factories.slot(office, EARLIER, seats=2), factories.slot(office, LATER, seats=2)
+    phone = factories.mobile()
+    booking.book(earlier.id, name="Amina", phone=phone, locale=language, now=clock.now)
+    replies.handle("SM1", db.session.scalar(select(Message.to)), "1", clock.now)
+    booking.book(later.id, name="Amina", phone=phone, locale=language, now=clock.now)
+    texts = {message.kind: message.body for message in db.session.scalars(select(Message).where(
+        Message.channel == "sms", Message.kind.in_(["verification", "verification_known"])))}
+    assert set(texts) == {"verification", "verification_known"}
+    for kind, text in texts.items():
+        assert text.startswith(f"lokal willkommen {LONGEST_NAME}\n") and f"\n{BASE_URL}" in text, text
+        limit = MAX_SEGMENTS_GSM7 if is_gsm7(text) else MAX_SEGMENTS_UCS2
+        assert segments(text) <= limit, (kind, segments(text), len(text), text)
+        assert is_gsm7(text) or language not in GSM7_LANGUAGES, text

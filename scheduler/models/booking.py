@@ -21,6 +21,10 @@ class BookingStatus(enum.StrEnum):
     CANCELLED = "cancelled"
     ATTENDED = "attended"
     NO_SHOW = "no_show"
+    # Phone verification (BOOKING_VERIFICATION=sms): the seat is held until the resident
+    # confirms by link or reply; unconfirmed, the hold expires and the seat is offered on.
+    HELD = "held"
+    EXPIRED = "expired"
 
 
 class BookingSource(enum.StrEnum):
@@ -94,6 +98,8 @@ class Booking(db.Model):
     staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_account.id", ondelete="SET NULL"))
     # Raised on every change a calendar must pick up (RFC 5545 SEQUENCE).
     sequence: Mapped[int] = mapped_column(default=0)
+    # A held booking's seat is kept until then (services/verification.py).
+    hold_until: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
 
     slot: Mapped["Slot"] = relationship()  # noqa: F821
     office: Mapped["Office"] = relationship()  # noqa: F821

@@ -122,7 +122,9 @@ def bookings_between(office: Office, first: date, last: date) -> list[Booking]:
         select(Booking)
         .join(Booking.slot)
         .options(contains_eager(Booking.slot))
-        .where(Booking.office_id == office.id, Slot.starts_at >= start, Slot.starts_at < end)
+        .where(Booking.office_id == office.id, Slot.starts_at >= start, Slot.starts_at < end,
+               # not yet or never confirmed (phone verification): no appointment for staff
+               Booking.status.not_in((BookingStatus.HELD, BookingStatus.EXPIRED)))
         .order_by(Slot.starts_at, Slot.id, Booking.status == BookingStatus.CANCELLED, Booking.id)
     ))
 

@@ -10,7 +10,7 @@ from sqlalchemy.orm import joinedload
 from ..extensions import db
 from ..models import Booking, BookingStatus, CancelledBy, Office, Slot
 from . import details as residents
-from . import notify, offers, seats, slots, states, waitlist
+from . import notify, offers, seats, slots, states, verification, waitlist
 from .errors import (
     AlreadyBooked,
     NotFound,
@@ -39,9 +39,11 @@ def book(slot_id, *, name, phone, locale, now, email=None, topic=None, notify_ea
     # under concurrent requests too.
     transaction_lock("booking", slot.office_id, details["phone"])
     upcoming = upcoming_bookings(slot.office_id, details["phone"], now)
+    limit = current_app.config["MAX_UPCOMING_BOOKINGS_PER_OFFICE"]
+    if verification.enabled():  # held until confirmed; the same answer for every number
+        return verification.hold(slot, details, upcoming, now, notify_earlier=notify_earlier, limit=limit)
     if any(booking.slot_id == slot.id for booking in upcoming):
         raise AlreadyBooked()
-    limit = current_app.config["MAX_UPCOMING_BOOKINGS_PER_OFFICE"]
     if limit and len(upcoming) >= limit:
         raise TooManyBookings()
     if not seats.take(slot.id):

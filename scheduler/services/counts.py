@@ -113,7 +113,7 @@ def appointments(scope, tallies):
                scope.seconds(Slot.starts_at, Booking.requested_at).label("wait"))
         .join(Slot, Slot.id == Booking.slot_id)
         .where(Booking.office_id.in_(scope.office_ids), scope.within(Slot.starts_at),
-               Booking.status != BookingStatus.CANCELLED)
+               Booking.status.not_in((BookingStatus.CANCELLED, BookingStatus.HELD, BookingStatus.EXPIRED)))
     ).subquery()
     row = flags.c
 

@@ -301,3 +301,31 @@ def booking_closed(booking, now):
         queue_sms(booking.phone, booking.locale, "cancellation", body, now=now, booking=booking,
                   due_at=policy.sending_time(now, office))
     queue_calendar_email(booking, now, body)
+
+
+def verification_requested(booking, minutes, now):
+    """Phone verification: the held booking waits for the link or a reply of 1."""
+    office = booking.office
+    with force_locale(booking.locale):
+        body = _(
+            "lokal willkommen %(office)s\nConfirm %(when)s within %(minutes)d min: "
+            "reply 1 or tap\n%(link)s",
+            office=office.name, when=sms_when(booking.slot.starts_at, office), minutes=minutes,
+            link=public_url("public.verify", token=booking.token),
+        )
+    queue_sms(booking.phone, booking.locale, "verification", body, now=now, booking=booking,
+              valid_until=booking.hold_until)
+
+
+def verification_known(booking, now):
+    """Phone verification: the number asked again for a time at an office where it already
+    has one; only its owner learns that, from this SMS."""
+    office = booking.office
+    with force_locale(booking.locale):
+        body = _(
+            "lokal willkommen %(office)s\nYou already have an appointment: %(when)s\n"
+            "Change or cancel:\n%(link)s",
+            office=office.name, when=sms_when(booking.slot.starts_at, office),
+            link=public_url("public.manage", token=booking.token),
+        )
+    queue_sms(booking.phone, booking.locale, "verification_known", body, now=now, booking=booking)

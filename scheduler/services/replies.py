@@ -1,6 +1,9 @@
 """SMS replies from residents: 1 or yes accepts an offer, 2 or no declines it (or, with no
 offer open, cancels the next appointment), STOP and START switch SMS off and on.
 
+With phone verification on, 1 or yes also confirms a held booking. When a number has both
+a hold and an offer open, 1 answers the one whose SMS came last (``_held_first``).
+
 Each Twilio MessageSid is handled once: a repeated webhook gets the first answer again.
 """
 import string
@@ -15,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from ..extensions import db
 from ..models import Booking, BookingStatus, InboundMessage, Offer, OptOut, Slot, WaitlistEntry
 from . import booking as bookings
-from . import offers
+from . import offers, verification
 from .errors import DomainError
 
 # Twilio's own opt-out and opt-in keywords (without YES, which here accepts an offer). The
@@ -65,6 +68,9 @@ def _answer(phone, said, now):
 
 def _act(phone, yes, now):
     offer = offers.pending_for_phone(phone)
+    if yes and (held := _held_first(phone, offer, now)) is not None:
+        verification.confirm(held, now)  # the confirmation SMS is the answer
+        return ""
     if offer is not None:
         if yes:
             offers.accept(offer, now)  # the confirmation SMS is the answer
@@ -80,6 +86,14 @@ def _act(phone, yes, now):
         return help_text()
     bookings.cancel(booking, now=now)  # the cancellation SMS is the answer
     return ""
+
+
+def _held_first(phone, offer, now):
+    """The open hold a 1 confirms: the number's newest, unless an offer was made after it."""
+    held = verification.hold_for_phone(phone, now)
+    if held is None or (offer is not None and offer.sent_at > held.created_at):
+        return None
+    return held
 
 
 def help_text():

@@ -10,7 +10,7 @@ from .. import clock
 from ..extensions import csrf
 from ..models import WaitlistStatus
 from ..services import booking as bookings
-from ..services import languages, offers, slots, waitlist
+from ..services import languages, offers, slots, verification, waitlist
 from ..services.errors import InvalidInput
 from . import limits
 from .inputs import check_types, json_object, parse_date, query_date
@@ -150,8 +150,16 @@ def create_booking():
         now=clock.now(),
     )
     commit_and_send()
+    if isinstance(booking, verification.Pending):
+        limits.count(phone=data["phone"])  # the same for every number: held or not
+        return jsonify(held_json(booking)), 202
     limits.count(phone=booking.phone)
     return jsonify(booking_json(booking)), 201
+
+
+def held_json(pending):
+    """Phone verification: the same body for every number (docs/verification.md)."""
+    return {"status": "verification_sent", "confirm_within_minutes": pending.minutes}
 
 
 @bp.get("/bookings/<token>")

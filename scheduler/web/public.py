@@ -9,7 +9,7 @@ from .. import clock, i18n
 from ..extensions import db
 from ..i18n import in_their_language
 from ..services import booking as bookings
-from ..services import calendar, languages, offers, slots
+from ..services import calendar, languages, offers, slots, verification
 from ..services.errors import DomainError
 from . import limits
 from .forms import BookingForm, ConfirmForm, status_for, submit
@@ -96,11 +96,42 @@ def book(slug, slot_id):
         email=form.email.data, topic=form.topic.data, notify_earlier=form.notify_earlier.data,
         now=clock.now(),
     ))
+    if isinstance(booking, verification.Pending):
+        response = held_answer(slug)
+        limits.count(phone=form.phone.data)  # the same for every number: held or not
+        return response
     if booking is not None:
         commit_and_send()
         limits.count(phone=booking.phone)
         return redirect(url_for(".confirmation", token=booking.token), code=303)
     return render_template("book.html", office=office, slot=slot, form=form, error=error), status_for(form, error)
+
+
+def held_answer(slug):
+    """Phone verification: every number is told the same; the SMS says what happened."""
+    commit_and_send()
+    return redirect(url_for(".held", slug=slug), code=303)
+
+
+@bp.get("/o/<slug>/held")
+def held(slug):
+    return render_template("held.html", office=slots.office_by_slug(slug),
+                           minutes=verification.hold_minutes())
+
+
+@bp.route("/v/<token>", methods=["GET", "POST"])
+def verify(token):
+    """The link in the verification SMS. Only a POST confirms: link previews and mail
+    scanners open links and must never confirm."""
+    booking = resident_booking(token)
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        if verification.confirm(booking, clock.now()):
+            commit_and_send()
+            return redirect(url_for(".confirmation", token=token), code=303)
+        db.session.commit()  # a late confirmation expired the hold: keep that
+    return render_template("verify.html", booking=booking, form=form,
+                           open=verification.is_open(booking, clock.now()))
 
 
 def resident_booking(token):
