@@ -2,6 +2,7 @@
 step with it. Two domains: ``messages`` for residents (every language) and ``staff`` for the
 staff workspace (German and English); ``babel.cfg`` and ``babel-staff.cfg`` say which files
 belong to which."""
+import copy
 from pathlib import Path
 
 from babel.messages.catalog import Catalog
@@ -73,7 +74,9 @@ def update(domain: str) -> list[Path]:
         path = catalogue_path(language, domain)
         catalog = read(path) if path.exists() else Catalog(
             locale=language, domain=domain, charset="utf-8", fuzzy=False)
-        catalog.update(template, no_fuzzy_matching=True)
+        # A copy each: Babel puts the template's own message objects into the catalogue, and
+        # English fills them in (below), which leaked English into the languages after it.
+        catalog.update(copy.deepcopy(template), no_fuzzy_matching=True)
         catalog.obsolete.clear()
         if language == SOURCE_LANGUAGE:
             for message in catalog:

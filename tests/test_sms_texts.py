@@ -220,3 +220,23 @@ def test_verification_texts_fit_as_every_other_text(app, ctx, clock, language):
         limit = MAX_SEGMENTS_GSM7 if is_gsm7(text) else MAX_SEGMENTS_UCS2
         assert segments(text) <= limit, (kind, segments(text), len(text), text)
         assert is_gsm7(text) or language not in GSM7_LANGUAGES, text
+
+
+def test_the_texts_of_a_held_wait_fit_as_every_other_text(app, ctx, clock, language):
+    """Phone verification of waits: the request to confirm a place, and the note to a number
+    that already waits."""
+    app.config["BOOKING_VERIFICATION"] = "sms"
+    clock.set("2026-09-01T09:00")
+    office = factories.office(slug=LONGEST_SLUG, name=LONGEST_NAME, address=LONGEST_ADDRESS)
+    phone = factories.mobile()
+    waitlist.join(office, name="Karim", phone=phone, locale=language, now=clock.now)
+    replies.handle("SM1", db.session.scalar(select(Message.to)), "1", clock.now)
+    waitlist.join(office, name="Karim", phone=phone, locale=language, now=clock.now)
+    texts = {message.kind: message.body for message in db.session.scalars(select(Message).where(
+        Message.channel == "sms", Message.kind.in_(["verification", "waitlist_known"])))}
+    assert set(texts) == {"verification", "waitlist_known"}
+    for kind, text in texts.items():
+        assert text.startswith(f"lokal willkommen {LONGEST_NAME}\n") and f"\n{BASE_URL}" in text, text
+        limit = MAX_SEGMENTS_GSM7 if is_gsm7(text) else MAX_SEGMENTS_UCS2
+        assert segments(text) <= limit, (kind, segments(text), len(text), text)
+        assert is_gsm7(text) or language not in GSM7_LANGUAGES, text

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from scheduler import jobs
 from scheduler.extensions import db
-from scheduler.models import Booking, BookingStatus, Message, Offer, OfferStatus, Slot
+from scheduler.models import Booking, BookingStatus, Message, Offer, OfferStatus, Slot, WaitlistEntry
 from scheduler.services import agenda, booking, offers, replies, verification, waitlist
 
 from . import factories
@@ -51,6 +51,13 @@ def kinds(phone):
 
 def held_booking(phone):
     return db.session.scalar(select(Booking).where(Booking.phone == stored(phone)))
+
+
+def waits(office, phone, now):
+    """A confirmed wait: with verification on, joining holds it until the SMS is answered."""
+    waitlist.join(office, name="Olena Koval", phone=phone, locale="uk", now=now)
+    held = db.session.scalar(select(WaitlistEntry).where(WaitlistEntry.phone == stored(phone)))
+    assert verification.confirm_wait(held, now)
 
 
 def stored(phone):
@@ -109,7 +116,7 @@ def test_a_1_answers_what_was_texted_last(ctx, clock):
     1 confirms the hold (texted last); the next 1 accepts the offer."""
     first, second = factories.office(), factories.office(slug="eving", name="Eving")
     phone = factories.mobile()
-    waitlist.join(first, name="Olena Koval", phone=phone, locale="uk", now=clock.now)
+    waits(first, phone, clock.now)
     free = factories.slot(first, clock.now + timedelta(days=2), seats=1)
     [offer] = offers.fill_slot(free.id, clock.now)
     offer.sent_at = clock.now
@@ -130,7 +137,7 @@ def test_an_unconfirmed_hold_expires_and_its_seat_is_offered_on(app, clock):
     with app.app_context():
         slot = db.session.get(Slot, slot_id)
         booking.book(slot_id, name="Amina Khalil", phone=phone, locale="de", now=clock.now)
-        waitlist.join(slot.office, name="Olena Koval", phone=waiting, locale="uk", now=clock.now)
+        waits(slot.office, waiting, clock.now)
         assert db.session.scalar(select(Offer)) is None  # the held seat is not free
         db.session.commit()
         assert jobs.expire_holds(clock.now + timedelta(minutes=14)) == 0
@@ -154,7 +161,7 @@ def three_numbers(app, clock):
         other = factories.slot(office_slot.office, clock.now + timedelta(days=4))
         booking.book(other.id, name="Amina Khalil", phone=booked, locale="de", now=clock.now)
         verification.confirm(held_booking(booked), clock.now)
-        waitlist.join(office_slot.office, name="Olena Koval", phone=waiting, locale="uk", now=clock.now)
+        waits(office_slot.office, waiting, clock.now)
         db.session.commit()
     return slot_id, {"new": new, "booked": booked, "waiting": waiting}
 

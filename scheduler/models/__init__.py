@@ -13,7 +13,7 @@ from .office import Closure, Office, WeeklyHours
 from .slot import Slot
 from .sms import InboundMessage, OptOut
 from .staff import ApiToken, StaffAccount, staff_office
-from .waitlist import EVERY_WEEKDAY, FRONT, WaitlistEntry, WaitlistStatus
+from .waitlist import EVERY_WEEKDAY, FRONT, UNCONFIRMED_WAITS, WaitlistEntry, WaitlistStatus
 
 __all__ = [
     "ApiToken",
@@ -25,6 +25,7 @@ __all__ = [
     "Closure",
     "EVERY_WEEKDAY",
     "FRONT",
+    "UNCONFIRMED_WAITS",
     "InboundMessage",
     "Message",
     "MessageStatus",

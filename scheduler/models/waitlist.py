@@ -20,6 +20,14 @@ class WaitlistStatus(enum.StrEnum):
     LEFT = "left"
     LAPSED = "lapsed"  # the last acceptable day passed
     REMOVED = "removed"  # taken off the list by staff, with a reason (``end_reason``)
+    # Phone verification (BOOKING_VERIFICATION=sms): a wait not yet confirmed by its SMS,
+    # and one that was not confirmed in time. Neither is in the queue.
+    HELD = "held"
+    EXPIRED = "expired"
+
+
+# Waits never confirmed by their SMS: not requests, not in any queue or figure.
+UNCONFIRMED_WAITS = (WaitlistStatus.HELD, WaitlistStatus.EXPIRED)
 
 
 class WaitlistEntry(db.Model):
@@ -67,6 +75,8 @@ class WaitlistEntry(db.Model):
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     end_reason: Mapped[str | None] = mapped_column(String(200))
     booking_id: Mapped[int | None] = mapped_column(ForeignKey("booking.id"))
+    # Phone verification: until when a held wait may be confirmed.
+    hold_until: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
 
     office: Mapped["Office"] = relationship()  # noqa: F821
     booking: Mapped["Booking | None"] = relationship()  # noqa: F821

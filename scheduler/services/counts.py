@@ -16,6 +16,7 @@ from sqlalchemy.types import NullType
 
 from ..extensions import db
 from ..models import (
+    UNCONFIRMED_WAITS,
     Booking,
     BookingStatus,
     CancelledBy,
@@ -84,7 +85,8 @@ def requests(scope, tallies):
     joins = (
         select(WaitlistEntry.office_id.label("office_id"), scope.week(WaitlistEntry.requested_at).label("week"),
                func.count().label("n"))
-        .where(WaitlistEntry.office_id.in_(scope.office_ids), scope.within(WaitlistEntry.requested_at))
+        .where(WaitlistEntry.office_id.in_(scope.office_ids), scope.within(WaitlistEntry.requested_at),
+               WaitlistEntry.status.not_in(UNCONFIRMED_WAITS))
         .group_by(WaitlistEntry.office_id, "week")
     )
     direct = (

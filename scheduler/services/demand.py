@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from ..extensions import db
 from ..models import (
     EVERY_WEEKDAY,
+    UNCONFIRMED_WAITS,
     Booking,
     BookingStatus,
     CancelledBy,
@@ -87,7 +88,8 @@ def recorded(office: Office, start: datetime, end: datetime) -> Demand:
         select(WaitlistEntry.requested_at, WaitlistEntry.weekdays, WaitlistEntry.earliest_minute,
                WaitlistEntry.latest_minute, WaitlistEntry.status, WaitlistEntry.ended_at)
         .where(WaitlistEntry.office_id == office.id, WaitlistEntry.requested_at >= start,
-               WaitlistEntry.requested_at < end)
+               WaitlistEntry.requested_at < end,
+               WaitlistEntry.status.not_in(UNCONFIRMED_WAITS))
     ):
         demand.wishes.append(_wish(requested_at, tz, weekdays, earliest, latest))
         joined += 1
@@ -161,7 +163,8 @@ def situation(office: Office, at: datetime) -> Situation:
         select(WaitlistEntry.requested_at, WaitlistEntry.weekdays, WaitlistEntry.earliest_minute,
                WaitlistEntry.latest_minute)
         .where(WaitlistEntry.office_id == office.id, WaitlistEntry.requested_at <= at,
-               WaitlistEntry.ended_at.is_(None) | (WaitlistEntry.ended_at > at))
+               WaitlistEntry.ended_at.is_(None) | (WaitlistEntry.ended_at > at),
+               WaitlistEntry.status.not_in(UNCONFIRMED_WAITS))
         .order_by(WaitlistEntry.requested_at, WaitlistEntry.id)
     ):
         found.waiting.append((requested_at, _wish(requested_at, office.tz, weekdays, earliest, latest)))

@@ -329,3 +329,27 @@ def verification_known(booking, now):
             link=public_url("public.manage", token=booking.token),
         )
     queue_sms(booking.phone, booking.locale, "verification_known", body, now=now, booking=booking)
+
+
+def waitlist_verification(entry, minutes, now):
+    """Phone verification: the held wait joins the queue when the link is tapped or 1 sent."""
+    with force_locale(entry.locale):
+        body = _(
+            "lokal willkommen %(office)s\nConfirm your place on the waitlist within %(minutes)d "
+            "min: reply 1 or tap\n%(link)s",
+            office=entry.office.name, minutes=minutes,
+            link=public_url("waitlist.verify", token=entry.token),
+        )
+    queue_sms(entry.phone, entry.locale, "verification", body, now=now, valid_until=entry.hold_until)
+
+
+def waitlist_known(entry, now):
+    """Phone verification: the number asked again to wait where it already waits; only its
+    owner learns that, from this SMS."""
+    with force_locale(entry.locale):
+        body = _(
+            "lokal willkommen %(office)s\nYou are already on the waitlist.\nDetails:\n%(link)s",
+            office=entry.office.name, link=public_url("waitlist.entry", token=entry.token),
+        )
+    queue_sms(entry.phone, entry.locale, "waitlist_known", body, now=now,
+              dedupe_key=f"waitlist_known:{entry.id}:{now.isoformat()}")

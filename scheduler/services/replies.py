@@ -69,7 +69,7 @@ def _answer(phone, said, now):
 def _act(phone, yes, now):
     offer = offers.pending_for_phone(phone)
     if yes and (held := _held_first(phone, offer, now)) is not None:
-        verification.confirm(held, now)  # the confirmation SMS is the answer
+        verification.confirm_any(held, now)  # the confirmation SMS is the answer
         return ""
     if offer is not None:
         if yes:
@@ -91,7 +91,7 @@ def _act(phone, yes, now):
 def _held_first(phone, offer, now):
     """The open hold a 1 confirms: the number's newest, unless an offer was made after it."""
     held = verification.hold_for_phone(phone, now)
-    if held is None or (offer is not None and offer.sent_at > held.created_at):
+    if held is None or (offer is not None and offer.sent_at > verification.held_at(held)):
         return None
     return held
 

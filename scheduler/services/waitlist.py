@@ -7,7 +7,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
 from ..models import FRONT, Offer, OfferStatus, Office, WaitlistEntry, WaitlistStatus
-from . import audit, notify, offers, reasons, states
+from . import audit, holds, notify, offers, reasons, states
 from . import details as residents
 from . import preferences as wishes
 from .errors import AlreadyWaiting, Conflict, InvalidInput, NotFound, TooManyBookings
@@ -36,9 +36,12 @@ def join(office, *, name, phone, locale, now, weekdays=None, earliest=None, late
     if fields:  # every mistake at once, not one batch per try
         raise InvalidInput(fields=fields)
     transaction_lock("booking", office.id, details["phone"])
-    if upcoming_bookings(office.id, details["phone"], now):
-        raise TooManyBookings()
+    upcoming = upcoming_bookings(office.id, details["phone"], now)
     details.pop("email")
+    if holds.enabled():  # held until confirmed; the same answer for every number
+        return holds.hold_wait(office, details, preferences, upcoming, now)
+    if upcoming:
+        raise TooManyBookings()
     entry = WaitlistEntry(office_id=office.id, requested_at=now, **details, **preferences)
     try:
         with db.session.begin_nested():
@@ -46,11 +49,24 @@ def join(office, *, name, phone, locale, now, weekdays=None, earliest=None, late
             db.session.flush()
     except IntegrityError as error:  # the partial unique index: one wait per phone and office
         raise AlreadyWaiting() from error
-    offers.fill_office(office.id, now)
-    # Offered a seat at once: the offer's SMS says so; "you are number 1" would contradict it.
+    queued(entry, now)
+    return entry
+
+
+def queued(entry, now):
+    """A wait has joined the queue: offer it a free seat if one fits, else say its place.
+    Offered a seat at once, the offer's SMS says so; "you are number 1" would contradict it."""
+    offers.fill_office(entry.office_id, now)
     if pending_offer(entry) is None:
         notify.waitlist_joined(entry, position(entry), now)
-    return entry
+
+
+def waiting_at(office_id, phone):
+    """The number's wait in the queue of an office, or None."""
+    return db.session.scalar(select(WaitlistEntry).where(
+        WaitlistEntry.office_id == office_id, WaitlistEntry.phone == phone,
+        WaitlistEntry.status == WaitlistStatus.WAITING,
+    ))
 
 
 def position(entry):

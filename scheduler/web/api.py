@@ -218,6 +218,9 @@ def join_waitlist():
         topic=data.get("topic"), now=clock.now(),
     )
     commit_and_send()
+    if isinstance(entry, verification.Pending):
+        limits.count(phone=data["phone"])  # the same for every number: held or not
+        return jsonify(held_json(entry)), 202
     limits.count(phone=entry.phone)
     return jsonify(waitlist_json(entry)), 201
 

@@ -127,6 +127,10 @@ def query(name, schema, description=None):
 SLUG = path_parameter("slug", description="the office, e.g. lanstrop")
 TOKEN = path_parameter("token", description="the secret token from the SMS link")
 BOOKING = answer("the booking", ref("Booking"))
+HELD = answer("with BOOKING_VERIFICATION=sms, for every number: held until the SMS is answered",
+              obj({"status": {"type": "string", "const": "verification_sent"},
+                   "confirm_within_minutes": {"type": "integer"}},
+                  required=("status", "confirm_within_minutes")))
 ENTRY = answer("the waiting", ref("WaitlistEntry"))
 
 RESIDENT_PATHS = {
@@ -142,7 +146,7 @@ RESIDENT_PATHS = {
                     query("to", DATE, "last day (default two weeks on)"),
                     query("language", {"type": "string"}, "only hours where it is spoken")])},
     "/api/v1/bookings": {"post": operation("Book a seat", {
-        "201": BOOKING}, body=ref("BookingRequest"))},
+        "201": BOOKING, "202": HELD}, body=ref("BookingRequest"))},
     "/api/v1/bookings/{token}": {"get": operation("A booking and its offer of an earlier time",
                                                   {"200": BOOKING}, parameters=[TOKEN])},
     "/api/v1/bookings/{token}/cancel": {"post": operation(
@@ -158,7 +162,7 @@ RESIDENT_PATHS = {
         "The appointment for a calendar", {"200": answer("iCalendar", {"type": "string"},
                                                          "text/calendar")},
         parameters=[TOKEN])},
-    "/api/v1/waitlist": {"post": operation("Join an office's waitlist", {"201": ENTRY},
+    "/api/v1/waitlist": {"post": operation("Join an office's waitlist", {"201": ENTRY, "202": HELD},
                                            body=ref("WaitlistRequest"))},
     "/api/v1/waitlist/{token}": {"get": operation("A waiting, its place and offer",
                                                   {"200": ENTRY}, parameters=[TOKEN])},

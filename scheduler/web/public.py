@@ -107,16 +107,16 @@ def book(slug, slot_id):
     return render_template("book.html", office=office, slot=slot, form=form, error=error), status_for(form, error)
 
 
-def held_answer(slug):
+def held_answer(slug, wait=False):
     """Phone verification: every number is told the same; the SMS says what happened."""
     commit_and_send()
-    return redirect(url_for(".held", slug=slug), code=303)
+    return redirect(url_for("public.held", slug=slug, wait=1 if wait else None), code=303)
 
 
 @bp.get("/o/<slug>/held")
 def held(slug):
     return render_template("held.html", office=slots.office_by_slug(slug),
-                           minutes=verification.hold_minutes())
+                           minutes=verification.hold_minutes(), wait=request.args.get("wait") == "1")
 
 
 @bp.route("/v/<token>", methods=["GET", "POST"])

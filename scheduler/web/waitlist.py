@@ -7,11 +7,12 @@ from flask_babel import get_locale
 from .. import clock
 from ..extensions import db
 from ..i18n import in_their_language
-from ..services import offers, slots, waitlist
+from ..services import holds, offers, slots, verification, waitlist
 from ..services.errors import DomainError
 from . import limits
 from .forms import ConfirmForm, WaitlistForm, status_for, submit
 from .outbox import commit_and_send
+from .public import held_answer
 
 bp = Blueprint("waitlist", __name__)
 
@@ -37,12 +38,31 @@ def join(slug):
         weekdays=form.weekdays.data, earliest=form.earliest.data, latest=form.latest.data,
         before=form.before.data, topic=form.topic.data, now=now,
     ))
+    if isinstance(entry, holds.Pending):
+        response = held_answer(slug, wait=True)
+        limits.count(phone=form.phone.data)  # the same for every number: held or not
+        return response
     if entry is not None:
         commit_and_send()
         limits.count(phone=entry.phone)
         return redirect(url_for(".entry", token=entry.token), code=303)
     return render_template("waitlist_join.html", office=office, form=form, error=error,
                            free=free[:FREE_TIMES_SHOWN]), status_for(form, error)
+
+
+@bp.route("/w/<token>/confirm", methods=["GET", "POST"])
+def verify(token):
+    """The link in the verification SMS of a wait. Only a POST confirms: link previews and
+    mail scanners open links and must never confirm."""
+    entry = in_their_language(waitlist.by_token(token))
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        if verification.confirm_wait(entry, clock.now()):
+            commit_and_send()
+            return redirect(url_for(".entry", token=token), code=303)
+        db.session.commit()  # a late confirmation expired the hold: keep that
+    return render_template("verify_wait.html", entry=entry, form=form,
+                           open=verification.is_open(entry, clock.now()))
 
 
 @bp.get("/w/<token>")
