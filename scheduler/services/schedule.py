@@ -66,6 +66,9 @@ class Change:
     slots: list[SlotChange] = field(default_factory=list)
     moved: list[Booking] = field(default_factory=list)  # lose their seat, latest first per slot
     withdrawn: list[Offer] = field(default_factory=list)
+    # Phone verification: bookings not yet confirmed lose their hold before anyone with an
+    # appointment loses it (they are told nothing: their link says the time is free again).
+    released: list[Booking] = field(default_factory=list)
     applied: bool = False
     closure: Closure | None = None
 
@@ -85,6 +88,7 @@ class Change:
         parts += [f"{c.kind} {c.starts_at.isoformat()} {c.ends_at.isoformat()} {c.seats_before} {c.seats_after}"
                   for c in self.slots]
         parts += [f"booking {b.id}" for b in self.moved] + [f"offer {o.id}" for o in self.withdrawn]
+        parts += [f"hold {b.id}" for b in self.released]
         return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:32]
 
     def summary(self) -> dict:
@@ -244,8 +248,9 @@ def _compare(office, plan, now, proposal, lock) -> Change:
 
 
 def _who_loses_a_seat(change):
-    """Everyone in a removed time; in a shrunk one, the surplus: offers, then the latest
-    bookings. Read after the slots are locked, so nobody slips in unseen."""
+    """Everyone in a removed time; in a shrunk one, the surplus: offers, then unconfirmed
+    holds, then the latest bookings. Read after the slots are locked, so nobody slips in
+    unseen."""
     surplus = {c.slot.id: None if c.kind == "removed" else c.slot.seats_taken - c.seats_after
                for c in change.slots
                if c.kind == "removed" or (c.kind == "shrunk" and c.slot.seats_taken > c.seats_after)}
@@ -256,15 +261,20 @@ def _who_loses_a_seat(change):
         select(Offer).where(Offer.slot_id.in_(surplus), Offer.status == OfferStatus.PENDING)
         .order_by(Offer.created_at.desc(), Offer.id.desc()).execution_options(**lock)
     ).all()
-    booked = db.session.scalars(
-        select(Booking).where(Booking.slot_id.in_(surplus), Booking.status == BookingStatus.BOOKED)
-        .order_by(func.coalesce(Booking.seated_at, Booking.created_at).desc(), Booking.id.desc())
+    seated = db.session.scalars(
+        select(Booking).where(Booking.slot_id.in_(surplus),
+                              Booking.status.in_((BookingStatus.HELD, BookingStatus.BOOKED)))
+        .order_by(Booking.status == BookingStatus.BOOKED,  # holds first
+                  func.coalesce(Booking.seated_at, Booking.created_at).desc(), Booking.id.desc())
         .execution_options(**lock)
     ).all()
     for slot_id, count in surplus.items():
-        holders = [o for o in pending if o.slot_id == slot_id] + [b for b in booked if b.slot_id == slot_id]
+        holders = [o for o in pending if o.slot_id == slot_id] + [b for b in seated if b.slot_id == slot_id]
         for holder in holders if count is None else holders[:count]:
-            (change.withdrawn if isinstance(holder, Offer) else change.moved).append(holder)
+            if isinstance(holder, Offer):
+                change.withdrawn.append(holder)
+            else:
+                (change.moved if holder.status == BookingStatus.BOOKED else change.released).append(holder)
 
 
 def _apply(change, office, now, actor, reasons):
@@ -276,6 +286,11 @@ def _apply(change, office, now, actor, reasons):
     db.session.flush()
     for offer in change.withdrawn:
         offers.take_back(offer, now)
+    for hold in change.released:
+        if states.advance(hold, BookingStatus.HELD, status=BookingStatus.EXPIRED, cancelled_at=now):
+            seats.release(hold.slot_id)
+        elif hold.status == BookingStatus.BOOKED:  # confirmed a moment ago: moves as the others
+            change.moved.append(hold)
     staff_id = actor.id if actor is not None else None
     for booking in change.moved:
         states.advance(booking, BookingStatus.BOOKED, status=BookingStatus.CANCELLED, cancelled_at=now,
