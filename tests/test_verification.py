@@ -294,3 +294,19 @@ def test_a_resident_books_and_confirms_on_a_phone_without_javascript(
     page.goto(f"/v/{token}")
     expect(page.locator("form button[type=submit]")).to_have_count(0)
     step(page, axe_source, f"verify-{lang}-{width}-3-confirmed")
+
+
+def test_taking_an_offer_ends_a_hold_at_the_same_office(ctx, clock):
+    """A resident who waits is offered a time while a time they booked waits for their
+    confirmation: taking the offer gives them their appointment, and the hold goes back."""
+    office = factories.office()
+    phone = factories.mobile()
+    waits(office, phone, clock.now)
+    later = factories.slot(office, clock.now + timedelta(days=5), seats=1)
+    booking.book(later.id, name="Olena Koval", phone=phone, locale="uk", now=clock.now)
+    free = factories.slot(office, clock.now + timedelta(days=2), seats=1)
+    [offer] = offers.fill_slot(free.id, clock.now)
+    offers.accept(offer, clock.now)
+    mine = {b.slot_id: b.status for b in db.session.scalars(select(Booking).where(Booking.phone == stored(phone)))}
+    assert mine == {free.id: BookingStatus.BOOKED, later.id: BookingStatus.EXPIRED}
+    assert db.session.get(Slot, later.id).seats_taken == 0

@@ -226,6 +226,7 @@ def accept(offer, now):
         raise OfferGone()
     if offer.kind == OfferKind.WAITLIST:
         booking = _book_from_waitlist(offer, now)
+        _end_holds(offer.office_id, offer.phone, now)
     else:
         booking = _move(offer, now)
     notify.booking_confirmed(booking, now)
@@ -240,6 +241,17 @@ def _offer_elsewhere(offer, now):
         WaitlistEntry.office_id != offer.office_id)
     for office_id in db.session.scalars(waiting_at).all():
         fill_office(office_id, now)
+
+
+def _end_holds(office_id, phone, now):
+    """Phone verification: a number that took an offer has its appointment at that office;
+    a time it holds there unconfirmed goes back, or it would end with two."""
+    held = select(Booking).where(Booking.office_id == office_id, Booking.phone == phone,
+                                 Booking.status == BookingStatus.HELD)
+    for hold in db.session.scalars(held).all():
+        if states.advance(hold, BookingStatus.HELD, status=BookingStatus.EXPIRED, cancelled_at=now):
+            seats.release(hold.slot_id)
+            fill_slot(hold.slot_id, now)
 
 
 def _book_from_waitlist(offer, now):
