@@ -22,7 +22,7 @@ from sqlalchemy import select
 from scheduler.extensions import db
 from scheduler.models import Booking, BookingStatus, CancelledBy, Slot, WaitlistEntry
 from scheduler.services import booking as bookings
-from scheduler.services import offers, slots, waitlist
+from scheduler.services import offer_answers, slots, waitlist
 
 from . import factories
 from .conftest import BERLIN
@@ -76,7 +76,7 @@ def build_week(app, clock, runner):
     with app.app_context():
         entry = db.session.get(WaitlistEntry, ids["entry"])
         offer = waitlist.pending_offer(entry)
-        ids["dana"] = offers.accept(offer, at("2026-11-24T11:00")).id
+        ids["dana"] = offer_answers.accept(offer, at("2026-11-24T11:00")).id
         db.session.commit()
     tick(runner, "2026-11-25T09:00")
     with app.app_context():

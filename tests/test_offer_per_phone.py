@@ -8,7 +8,7 @@ from sqlalchemy import select
 from scheduler import create_app
 from scheduler.extensions import db
 from scheduler.models import Offer, OfferStatus
-from scheduler.services import booking, offers, waitlist
+from scheduler.services import booking, offer_answers, offers, waitlist
 from scheduler.services.locks import lock_key
 
 from . import factories
@@ -40,7 +40,7 @@ def test_a_phone_waiting_at_two_offices_holds_one_offer_and_gets_the_other_when_
     [first] = pending()
     assert first.slot_id == lanstrop.id
     assert eving.available == 1  # nobody else can use it: shown as free meanwhile
-    offers.decline(first, now=clock.now)
+    offer_answers.decline(first, now=clock.now)
     [second] = pending()
     assert second.slot_id == eving.id
 

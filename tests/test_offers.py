@@ -15,7 +15,7 @@ from scheduler.models import (
     WaitlistStatus,
     WeeklyHours,
 )
-from scheduler.services import booking, offers, waitlist
+from scheduler.services import booking, offer_answers, waitlist
 from scheduler.services.errors import AlreadyWaiting, InvalidInput, OfferGone, TooManyBookings
 
 from . import factories
@@ -75,13 +75,13 @@ def test_accepting_books_the_held_seat_and_ends_the_wait(full_slot, office, cloc
     booking.cancel(only_booking(full_slot), now=clock.now)
     [offer] = offers_of(entry)
 
-    made = offers.accept(offer, clock.now)
+    made = offer_answers.accept(offer, clock.now)
 
     assert made.slot_id == full_slot.id and made.phone == entry.phone and made.topic == "Jobcenter"
     assert made.requested_at == entry.requested_at  # the wait counts from the first request
     assert entry.status == WaitlistStatus.BOOKED and entry.booking == made
     assert full_slot.seats_taken == 1
-    assert offers.accept(offer, clock.now) == made  # twice is the same answer
+    assert offer_answers.accept(offer, clock.now) == made  # twice is the same answer
 
 
 def test_declining_passes_the_seat_on_at_once_and_keeps_the_place(full_slot, office, clock):
@@ -89,14 +89,14 @@ def test_declining_passes_the_seat_on_at_once_and_keeps_the_place(full_slot, off
     booking.cancel(only_booking(full_slot), now=clock.now)
     [offer] = offers_of(first)
 
-    offers.decline(offer, clock.now)
+    offer_answers.decline(offer, clock.now)
 
     assert offer.status == OfferStatus.DECLINED
     [passed] = offers_of(second)
     assert passed.slot_id == full_slot.id and passed.status == OfferStatus.PENDING
     assert first.status == WaitlistStatus.WAITING
     with pytest.raises(OfferGone):
-        offers.accept(offer, clock.now)
+        offer_answers.accept(offer, clock.now)
 
 
 def test_preferences_are_respected_and_fifo_within_them(office, clock):
@@ -179,7 +179,7 @@ def test_the_move_up_chain_runs_until_nobody_can_use_the_seat(office, clock):
     for resident, earlier in ((a, first), (b, second), (c, third)):
         [offer] = [o for o in offers_of(resident) if o.status == OfferStatus.PENDING]
         assert offer.kind == OfferKind.MOVE_UP and offer.slot_id == earlier.id
-        offers.accept(offer, clock.now)
+        offer_answers.accept(offer, clock.now)
         assert resident.slot_id == earlier.id and resident.sequence == 1
 
     assert [s.seats_taken for s in (first, second, third, fourth)] == [1, 1, 1, 0]
@@ -212,4 +212,4 @@ def test_an_unanswered_offer_expires_and_the_seat_goes_on(full_slot, office, clo
     assert offer.status == OfferStatus.EXPIRED
     assert [o.status for o in offers_of(second)] == [OfferStatus.PENDING]
     with pytest.raises(OfferGone):
-        offers.accept(offer, clock.now)
+        offer_answers.accept(offer, clock.now)

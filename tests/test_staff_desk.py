@@ -20,7 +20,7 @@ from scheduler.models import (
     WaitlistEntry,
     WaitlistStatus,
 )
-from scheduler.services import offers, reminders, retention
+from scheduler.services import offer_answers, reminders, retention
 
 from . import factories
 from .outbox import deliver
@@ -464,7 +464,7 @@ def test_the_api_offers_by_hand_and_refuses_what_cannot_be_offered(
         and response.json["hold_minutes"] == 480
     )
     with app.app_context():
-        offers.decline(db.session.get(Offer, response.json["id"]), clock.now)
+        offer_answers.decline(db.session.get(Offer, response.json["id"]), clock.now)
         db.session.commit()
     before = client.post(path, headers=headers, json={"slot_id": slots["half_past"]})
     assert before.status_code == 409 and before.json["code"] == "offered_before"

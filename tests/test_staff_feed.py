@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from scheduler.extensions import db
 from scheduler.models import AuditEntry, Booking, Offer, Office
-from scheduler.services import booking, offers, waitlist
+from scheduler.services import booking, offer_answers, waitlist
 
 from . import factories
 from .conftest import BERLIN
@@ -151,7 +151,7 @@ def test_uids_stay_the_same_across_renders_and_a_move_keeps_the_event(world, boo
         earlier = factories.slot(lanstrop, datetime(2026, 11, 25, 14, 0), seats=1)
         amina = db.session.scalar(select(Booking).where(Booking.uid == booked["amina"][0]))
         booking.want_earlier(amina, True, clock.now)  # offers her the earlier time at once
-        offers.accept(
+        offer_answers.accept(
             db.session.scalar(select(Offer).where(Offer.slot_id == earlier.id)), clock.now
         )
         db.session.commit()

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from scheduler import jobs
 from scheduler.extensions import db
 from scheduler.models import Booking, BookingStatus, Message, Offer, OfferStatus, Slot, WaitlistEntry
-from scheduler.services import agenda, booking, offers, replies, verification, waitlist
+from scheduler.services import agenda, booking, offer_answers, offers, replies, verification, waitlist
 
 from . import factories
 from .test_browser import ARTIFACTS, browser, live_server  # noqa: F401  (fixtures)
@@ -306,7 +306,7 @@ def test_taking_an_offer_ends_a_hold_at_the_same_office(ctx, clock):
     booking.book(later.id, name="Olena Koval", phone=phone, locale="uk", now=clock.now)
     free = factories.slot(office, clock.now + timedelta(days=2), seats=1)
     [offer] = offers.fill_slot(free.id, clock.now)
-    offers.accept(offer, clock.now)
+    offer_answers.accept(offer, clock.now)
     mine = {b.slot_id: b.status for b in db.session.scalars(select(Booking).where(Booking.phone == stored(phone)))}
     assert mine == {free.id: BookingStatus.BOOKED, later.id: BookingStatus.EXPIRED}
     assert db.session.get(Slot, later.id).seats_taken == 0

@@ -33,7 +33,7 @@ from ..models import (
     StaffAccount,
     WaitlistEntry,
 )
-from . import demo, notify, offers, outbox, policy, reminders, retention, seats, slots, waitlist
+from . import demo, notify, offer_answers, offers, outbox, policy, reminders, retention, seats, slots, waitlist
 from .booking import cancel
 from .scenario import poisson
 
@@ -340,12 +340,12 @@ class _Story:
 
     def answer(self, offer_id, answer):
         offer = db.session.get(Offer, offer_id)
-        if not offers.is_open(offer, self.now):
+        if not offer_answers.is_open(offer, self.now):
             return
         if answer == "accept":
-            self.fate(offers.accept(offer, self.now), cancel_rate=CANCEL_RATE / 2)
+            self.fate(offer_answers.accept(offer, self.now), cancel_rate=CANCEL_RATE / 2)
         else:
-            offers.decline(offer, self.now)
+            offer_answers.decline(offer, self.now)
 
     def hourly(self):
         """The scheduler's jobs, in the hours they find work (no SMS starts at night); at

@@ -14,6 +14,8 @@ Races: the seat is taken by a conditional update; a resident's single pending of
 "never the same slot twice" are unique indexes; on PostgreSQL the candidate row is claimed
 with ``FOR UPDATE SKIP LOCKED`` so two processes pick different people, and an advisory
 lock on the phone (taken without waiting) keeps two offices from offering it at once.
+
+The residents' answers (accept, decline) are in ``offer_answers``.
 """
 from datetime import datetime, timedelta
 
@@ -26,7 +28,6 @@ from sqlalchemy.orm import aliased, selectinload
 from ..extensions import db
 from ..models import (
     Booking,
-    BookingSource,
     BookingStatus,
     Message,
     Offer,
@@ -39,7 +40,7 @@ from ..models import (
     WaitlistStatus,
 )
 from . import audit, locks, notify, outbox, policy, seats, states
-from .errors import Conflict, NotFound, OfferGone, SlotFull, SlotRemoved
+from .errors import Conflict, NotFound, SlotFull, SlotRemoved
 
 
 def fill_slot(slot_id, now):
@@ -195,46 +196,7 @@ def next_move_up(slot):
     return db.session.scalar(query)
 
 
-def by_token(token):
-    offer = db.session.scalar(select(Offer).where(Offer.token == token))
-    if offer is None:
-        raise NotFound()
-    return offer
-
-
-def pending_for_phone(phone):
-    """The open offer that an SMS reply from ``phone`` answers: the latest one sent."""
-    return db.session.scalar(
-        select(Offer)
-        .where(Offer.phone == phone, Offer.status == OfferStatus.PENDING, Offer.sent_at.is_not(None))
-        .order_by(Offer.sent_at.desc(), Offer.id.desc())
-        .limit(1)
-    )
-
-
-def is_open(offer, now):
-    return offer.status == OfferStatus.PENDING and not (
-        offer.expires_at is not None and offer.expires_at <= now
-    ) and offer.slot.starts_at > now
-
-
-def accept(offer, now):
-    """Book the held seat, or move the booking to it. Accepting twice returns the booking."""
-    if offer.status == OfferStatus.ACCEPTED:
-        return offer.booking
-    if not is_open(offer, now) or not _answer(offer, OfferStatus.ACCEPTED, now):
-        raise OfferGone()
-    if offer.kind == OfferKind.WAITLIST:
-        booking = _book_from_waitlist(offer, now)
-        _end_holds(offer.office_id, offer.phone, now)
-    else:
-        booking = _move(offer, now)
-    notify.booking_confirmed(booking, now)
-    _offer_elsewhere(offer, now)
-    return booking
-
-
-def _offer_elsewhere(offer, now):
+def offer_elsewhere(offer, now):
     """The number's offer ended: its waits at other offices may be offered a seat now."""
     waiting_at = select(WaitlistEntry.office_id).where(
         WaitlistEntry.phone == offer.phone, WaitlistEntry.status == WaitlistStatus.WAITING,
@@ -243,60 +205,9 @@ def _offer_elsewhere(offer, now):
         fill_office(office_id, now)
 
 
-def _end_holds(office_id, phone, now):
-    """Phone verification: a number that took an offer has its appointment at that office;
-    a time it holds there unconfirmed goes back, or it would end with two."""
-    held = select(Booking).where(Booking.office_id == office_id, Booking.phone == phone,
-                                 Booking.status == BookingStatus.HELD)
-    for hold in db.session.scalars(held).all():
-        if states.advance(hold, BookingStatus.HELD, status=BookingStatus.EXPIRED, cancelled_at=now):
-            seats.release(hold.slot_id)
-            fill_slot(hold.slot_id, now)
-
-
-def _book_from_waitlist(offer, now):
-    entry = offer.entry
-    booking = Booking(
-        slot_id=offer.slot_id, office_id=offer.office_id, name=entry.name, phone=entry.phone,
-        locale=entry.locale, topic=entry.topic, requested_at=entry.requested_at, created_at=now,
-        seated_at=now, source=BookingSource.WAITLIST,
-    )
-    db.session.add(booking)
-    entry.status, entry.ended_at, entry.booking = WaitlistStatus.BOOKED, now, booking
-    offer.booking = booking
-    db.session.flush()
-    return booking
-
-
-def _move(offer, now):
-    """Move the booking into the held seat, then offer its old seat on: the chain goes on."""
-    booking = offer.booking
-    if booking.status != BookingStatus.BOOKED:
-        raise OfferGone()
-    old_slot_id = booking.slot_id
-    booking.slot_id = offer.slot_id
-    booking.sequence += 1
-    booking.seated_at, booking.source = now, BookingSource.MOVE_UP
-    db.session.flush()
-    db.session.expire(booking, ["slot"])
-    seats.release(old_slot_id)
-    fill_slot(old_slot_id, now)
-    return booking
-
-
-def decline(offer, now):
-    """Decline (twice is not an error): the seat goes to the next person at once."""
-    if offer.status == OfferStatus.DECLINED:
-        return False
-    if offer.status != OfferStatus.PENDING or not _answer(offer, OfferStatus.DECLINED, now):
-        raise OfferGone()
-    _pass_on(offer, now)
-    return True
-
-
 def withdraw(offer, now):
-    if _answer(offer, OfferStatus.WITHDRAWN, now):
-        _pass_on(offer, now)
+    if settle(offer, OfferStatus.WITHDRAWN, now):
+        pass_on(offer, now)
 
 
 def withdraw_for_booking(booking, now):
@@ -319,8 +230,8 @@ def expire(now):
     ended = 0
     for offer in db.session.scalars(stale).all():
         status = OfferStatus.EXPIRED if offer.sent_at else OfferStatus.WITHDRAWN
-        if _answer(offer, status, now):
-            _pass_on(offer, now)
+        if settle(offer, status, now):
+            pass_on(offer, now)
             ended += 1
     return ended
 
@@ -360,28 +271,15 @@ def before_offer_sent(message: Message, now: datetime, opted_out: bool) -> str |
     return None
 
 
-def _answer(offer, status, now):
+def settle(offer, status, now):
     """Move a pending offer to ``status``; False if another request answered it first."""
     return states.advance(offer, OfferStatus.PENDING, status=status, answered_at=now)
 
 
-def _pass_on(offer, now):
+def pass_on(offer, now):
     seats.release(offer.slot_id)
     fill_slot(offer.slot_id, now)
-    _offer_elsewhere(offer, now)
-
-
-def sent_move_up(booking):
-    """The open offer of an earlier time for this booking, once its SMS has gone out.
-
-    A booking that asks for no earlier time has none (``withdraw_for_booking`` ends it when
-    the wish is dropped or the booking cancelled), and a booking made a moment ago has none:
-    ``Booking.offers`` starts empty and the session adds what is offered since."""
-    if not booking.notify_earlier or booking.status != BookingStatus.BOOKED:
-        return None
-    return next((offer for offer in booking.offers
-                 if offer.kind == OfferKind.MOVE_UP and offer.status == OfferStatus.PENDING
-                 and offer.sent_at is not None), None)
+    offer_elsewhere(offer, now)
 
 
 # --- The office desk: a seat offered by hand -----------------------------------------------
@@ -435,7 +333,7 @@ def offer_to(entry: WaitlistEntry, slot: Slot, *, actor, now: datetime) -> Offer
 def take_back(offer, now):
     """Withdraw a pending offer whose time is taken away or loses seats, and free its seat
     without offering it on: the seat itself is going. The resident keeps their place."""
-    if _answer(offer, OfferStatus.WITHDRAWN, now):
+    if settle(offer, OfferStatus.WITHDRAWN, now):
         seats.release(offer.slot_id)
         return True
     return False

@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from ..extensions import db
 from ..models import Booking, BookingStatus, InboundMessage, Offer, OptOut, Slot, WaitlistEntry
 from . import booking as bookings
-from . import offers, verification
+from . import offer_answers, verification
 from .errors import DomainError
 
 # Twilio's own opt-out and opt-in keywords (without YES, which here accepts an offer). The
@@ -67,15 +67,15 @@ def _answer(phone, said, now):
 
 
 def _act(phone, yes, now):
-    offer = offers.pending_for_phone(phone)
+    offer = offer_answers.pending_for_phone(phone)
     if yes and (held := _held_first(phone, offer, now)) is not None:
         verification.confirm_any(held, now)  # the confirmation SMS is the answer
         return ""
     if offer is not None:
         if yes:
-            offers.accept(offer, now)  # the confirmation SMS is the answer
+            offer_answers.accept(offer, now)  # the confirmation SMS is the answer
             return ""
-        offers.decline(offer, now)
+        offer_answers.decline(offer, now)
         if offer.entry is not None:
             return _("Thank you. The time goes to the next person; you keep your place on the waitlist.")
         return _("Thank you. You keep your appointment.")

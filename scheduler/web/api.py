@@ -10,7 +10,7 @@ from .. import clock
 from ..extensions import csrf
 from ..models import WaitlistStatus
 from ..services import booking as bookings
-from ..services import languages, offers, slots, verification, waitlist
+from ..services import languages, offer_answers, slots, verification, waitlist
 from ..services.errors import InvalidInput
 from . import limits
 from .inputs import check_types, json_object, parse_date, query_date
@@ -57,7 +57,7 @@ def booking_json(booking):
         "topic": booking.topic,
         "locale": booking.locale,
         "notify_earlier": booking.notify_earlier,
-        "offer": offer_json(offers.sent_move_up(booking)),
+        "offer": offer_json(offer_answers.sent_move_up(booking)),
     }
 
 
@@ -240,16 +240,16 @@ def leave_waitlist(token):
 
 @bp.post("/offers/<token>/accept")
 def accept_offer(token):
-    offer = offers.by_token(token)
-    booking = offers.accept(offer, clock.now())
+    offer = offer_answers.by_token(token)
+    booking = offer_answers.accept(offer, clock.now())
     commit_and_send()
     return jsonify(offer=offer_json(offer), booking=booking_json(booking))
 
 
 @bp.post("/offers/<token>/decline")
 def decline_offer(token):
-    offer = offers.by_token(token)
-    offers.decline(offer, clock.now())
+    offer = offer_answers.by_token(token)
+    offer_answers.decline(offer, clock.now())
     commit_and_send()
     return jsonify(offer=offer_json(offer))
 

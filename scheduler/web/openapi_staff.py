@@ -15,8 +15,8 @@ def _answer(description, schema=ANY_OBJECT, media="application/json"):
     return {"description": description, "content": {media: {"schema": schema}}}
 
 
-def _op(summary, status="200", answer=None, *, body=None, parameters=(), csv=False):
-    responses = {status: answer or _answer(summary)}
+def _op(summary, status="200", answer=None, *, body=None, parameters=(), csv=False, also=None):
+    responses = {status: answer or _answer(summary), **(also or {})}
     if csv:
         responses[status] = {"description": summary, "content": {
             "application/json": {"schema": ANY_OBJECT}, "text/csv": {"schema": {"type": "string"}}}}
@@ -118,9 +118,10 @@ STAFF_PATHS = {
     },
     "/api/v1/staff/offices/{slug}/closures": {
         "get": _op("Closures to come", parameters=[SLUG]),
-        "post": _op("Close days (dry_run: only say what it would do)", parameters=[SLUG, DRY_RUN],
-                    answer=CHANGE, body=_body({"start_date": DATE, "end_date": DATE, "reason": TEXT},
-                                              required=("start_date",))),
+        "post": _op("Close days: 201 when saved; 200 with dry_run (only say what it would do)",
+                    "201", parameters=[SLUG, DRY_RUN], answer=CHANGE,
+                    body=_body({"start_date": DATE, "end_date": DATE, "reason": TEXT},
+                               required=("start_date",)), also={"200": CHANGE}),
     },
     "/api/v1/staff/closures/{closure_id}": {"delete": _op(
         "Remove a closure", parameters=[_path("closure_id", ID)])},

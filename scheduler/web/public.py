@@ -9,7 +9,7 @@ from .. import clock, i18n
 from ..extensions import db
 from ..i18n import in_their_language
 from ..services import booking as bookings
-from ..services import calendar, languages, offers, slots, verification
+from ..services import calendar, languages, offer_answers, slots, verification
 from ..services.errors import DomainError
 from . import limits
 from .forms import BookingForm, ConfirmForm, status_for, submit
@@ -150,7 +150,7 @@ def manage(token):
     booking = resident_booking(token)
     return render_template("manage.html", booking=booking, form=ConfirmForm(),
                            changeable=bookings.can_change(booking, clock.now()),
-                           offer=offers.sent_move_up(booking))
+                           offer=offer_answers.sent_move_up(booking))
 
 
 @bp.post("/b/<token>/cancel")

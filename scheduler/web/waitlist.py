@@ -7,7 +7,7 @@ from flask_babel import get_locale
 from .. import clock
 from ..extensions import db
 from ..i18n import in_their_language
-from ..services import holds, offers, slots, verification, waitlist
+from ..services import holds, offer_answers, slots, verification, waitlist
 from ..services.errors import DomainError
 from . import limits
 from .forms import ConfirmForm, WaitlistForm, status_for, submit
@@ -87,17 +87,17 @@ def leave(token):
 
 @bp.get("/a/<token>")
 def offer(token):
-    offer = in_their_language(offers.by_token(token))
+    offer = in_their_language(offer_answers.by_token(token))
     return render_template("offer.html", offer=offer, form=ConfirmForm(),
-                           open=offers.is_open(offer, clock.now()))
+                           open=offer_answers.is_open(offer, clock.now()))
 
 
 @bp.post("/a/<token>/<any(accept, decline):answer>")
 def answer(token, answer):
     """Accepting leads to the appointment; declining back to the offer, which says so."""
-    offer = in_their_language(offers.by_token(token))
+    offer = in_their_language(offer_answers.by_token(token))
     try:
-        booking = (offers.accept if answer == "accept" else offers.decline)(offer, clock.now())
+        booking = (offer_answers.accept if answer == "accept" else offer_answers.decline)(offer, clock.now())
     except DomainError as refused:
         db.session.rollback()
         return render_template("offer.html", offer=offer, form=None, open=False,
