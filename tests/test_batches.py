@@ -1,6 +1,5 @@
 """The dispatcher in batches: many messages claimed at once, sent a few at a time, recorded
 together; still each sent exactly once, by two dispatchers at once or after a crash."""
-import threading
 from datetime import timedelta
 
 import pytest
@@ -12,6 +11,7 @@ from scheduler.models import Message, MessageStatus
 from scheduler.services import booking
 
 from . import factories
+from .outbox import two_dispatchers_at_once
 from .twilio_fake import (  # noqa: F401  (twilio_http: a fixture)
     DiesAfterTwilioTookIt,
     DiesBeforeTwilioGotIt,
@@ -64,23 +64,7 @@ def test_a_batch_is_claimed_sent_and_recorded_together(app, clock, twilio_http):
 
 def test_two_dispatchers_at_once_send_each_message_once(app, clock, twilio_http):
     confirmations(app, clock, 24)
-    start = threading.Barrier(2)
-    counts, errors = [], []
-
-    def dispatcher():
-        try:
-            with app.app_context():
-                start.wait()
-                counts.append(jobs.dispatch_outbox())
-        except Exception as error:  # reported below: a thread's failure must fail the test
-            errors.append(error)
-
-    threads = [threading.Thread(target=dispatcher) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert errors == [] and sum(counts) == 24
+    assert sum(two_dispatchers_at_once(app)) == 24
     sent_once(app, twilio_http, 24)
 
 
