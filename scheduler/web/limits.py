@@ -79,12 +79,9 @@ def check(phone=None):
     its limit. A number that does not parse is left to the service to refuse."""
     if not current_app.config["RATELIMIT_ENABLED"] or exempt():
         return
-    wait = _wait("RATELIMIT_BOOKING", "address", request.remote_addr or "")
-    if wait:
+    if wait := _wait("RATELIMIT_BOOKING", "address", request.remote_addr or ""):
         raise Refused("address", wait)
-    number = _number(phone)
-    if number and (wait := _wait("RATELIMIT_SMS_PER_NUMBER", "phone", number)):
-        raise Refused("phone", wait)
+    check_number(phone)
 
 
 def check_number(phone):

@@ -7,7 +7,7 @@ from flask_babel import get_locale
 from .. import clock
 from ..extensions import db
 from ..i18n import in_their_language
-from ..services import holds, offer_answers, slots, verification, waitlist
+from ..services import offer_answers, slots, verification, waitlist
 from ..services.errors import DomainError
 from . import limits
 from .forms import ConfirmForm, WaitlistForm, status_for, submit
@@ -24,21 +24,24 @@ def join(slug):
     office = slots.office_by_slug(slug)
     form = WaitlistForm()
     now = clock.now()
-    # Times free right now come first: booking one beats waiting for one.
-    free = slots.free_slots(office, now, end=now + timedelta(days=current_app.config["SLOT_HORIZON_DAYS"]))
+
+    def page(error):
+        # Times free right now come first: booking one beats waiting for one.
+        free = slots.free_slots(office, now, end=now + timedelta(days=current_app.config["SLOT_HORIZON_DAYS"]))
+        return render_template("waitlist_join.html", office=office, form=form, error=error,
+                               free=free[:FREE_TIMES_SHOWN])
+
     if form.is_submitted():
         try:  # only a wait that was made counts (below); a refusal keeps what was typed
             limits.check(phone=form.phone.data)
         except limits.Refused as refused:
-            return limits.refused_page(render_template(
-                "waitlist_join.html", office=office, form=form, error=refused.message,
-                free=free[:FREE_TIMES_SHOWN]), refused)
+            return limits.refused_page(page(refused.message), refused)
     entry, error = submit(form, lambda: waitlist.join(
         office, name=form.name.data, phone=form.phone.data, locale=str(get_locale()),
         weekdays=form.weekdays.data, earliest=form.earliest.data, latest=form.latest.data,
         before=form.before.data, topic=form.topic.data, now=now,
     ))
-    if isinstance(entry, holds.Pending):
+    if isinstance(entry, verification.Pending):
         response = held_answer(slug, wait=True)
         limits.count(phone=form.phone.data)  # the same for every number: held or not
         return response
@@ -46,8 +49,7 @@ def join(slug):
         commit_and_send()
         limits.count(phone=entry.phone)
         return redirect(url_for(".entry", token=entry.token), code=303)
-    return render_template("waitlist_join.html", office=office, form=form, error=error,
-                           free=free[:FREE_TIMES_SHOWN]), status_for(form, error)
+    return page(error), status_for(form, error)
 
 
 @bp.route("/w/<token>/confirm", methods=["GET", "POST"])
