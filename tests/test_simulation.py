@@ -219,7 +219,7 @@ def test_the_api_compares_both_hours(app, office):
         },
     )
     assert response.status_code == 422
-    assert set(response.get_json()["fields"]) == {"hours.0.weekday", "hours.0.seats", "weeks"}
+    assert set(response.get_json()["fields"]) == {"hours.0.weekday", "hours.0.end", "hours.0.seats", "weeks"}
     response = client.post(
         "/api/v1/staff/offices/lanstrop/simulate",
         headers={"Authorization": f"Bearer {office['anna']}", "Accept-Language": "en"},
@@ -260,3 +260,20 @@ def test_the_page_shows_one_more_hour_side_by_side_and_takes_edited_hours(app, o
     broken = client.post("/staff/offices/lanstrop/simulate", data={**form, "end-0": "08:00"})
     assert broken.status_code == 422 and 'aria-invalid="true"' in broken.get_data(as_text=True)
     assert client.get("/staff/offices/nordstadt/simulate").status_code == 403
+
+
+def test_proposed_hours_are_refused_for_the_reasons_the_hours_page_refuses_them(app, office):
+    """One rule for weekly hours (``services.hours``): what could not be saved cannot be
+    simulated either, under the same field names."""
+    rule = {"weekday": 1, "start": "09:00", "end": "10:00", "slot_minutes": 30, "seats": 1}
+    cases = [
+        ([rule, {**rule, "start": "09:30", "end": "10:30"}], {"hours.1.start"}),  # overlap
+        ([{**rule, "end": "10:10"}], {"hours.0.slot_minutes"}),  # not a whole number of slots
+        ([{**rule, "languages": ["xx"]}], {"hours.0.languages"}),
+    ]
+    for hours, fields in cases:
+        response = app.test_client().post(
+            "/api/v1/staff/offices/lanstrop/simulate", json={"hours": hours, "weeks": 1},
+            headers={"Authorization": f"Bearer {office['anna']}"})
+        assert response.status_code == 422, hours
+        assert set(response.get_json()["fields"]) == fields, response.get_json()

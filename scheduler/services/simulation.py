@@ -17,6 +17,7 @@ from sqlalchemy import select
 from ..extensions import db
 from ..models import Office, Slot, WeeklyHours
 from . import demand as records
+from . import hours as weekly_hours
 from . import scenario
 from . import slots as planning
 from .demand import Demand, Situation
@@ -28,9 +29,19 @@ HISTORY_WEEKS = 12  # the recorded weeks the demand is read from
 
 def rules_of(office: Office) -> list[dict]:
     """The office's weekly hours, in the shape the simulator and ``GET .../hours`` use."""
-    return [{"weekday": rule.weekday, "start": rule.start_time, "end": rule.end_time,
-             "slot_minutes": rule.slot_minutes, "seats": rule.seats, "valid_from": rule.valid_from,
-             "valid_until": rule.valid_until, "languages": rule.language_list} for rule in office.hours]
+    return [_rule(rule) for rule in office.hours]
+
+
+def proposed_hours(items) -> list[dict]:
+    """Proposed hours as staff write them (the shape of ``GET .../hours``), refused for the
+    same reasons and under the same field names as on the hours page (``InvalidInput``)."""
+    return [_rule(rule) for rule in weekly_hours.clean_rules(items)]
+
+
+def _rule(rule: WeeklyHours) -> dict:
+    return {"weekday": rule.weekday, "start": rule.start_time, "end": rule.end_time,
+            "slot_minutes": rule.slot_minutes, "seats": rule.seats, "valid_from": rule.valid_from,
+            "valid_until": rule.valid_until, "languages": rule.language_list}
 
 
 def one_more_hour(rules: list[dict], weekday: int) -> list[dict]:

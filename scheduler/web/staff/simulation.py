@@ -1,7 +1,6 @@
 """What-if: the recorded demand of an office under its hours and under proposed hours, side
 by side (a page with the hours as rows to edit, and the staff API)."""
 
-from datetime import date, time
 
 from flask import jsonify, render_template, request
 from flask_babel import gettext as _
@@ -33,92 +32,12 @@ WEEKDAYS = [
 ]
 
 
-def parse_hours(items) -> tuple[list[dict], dict]:
-    """Weekly hours in the shape of ``GET .../hours``, checked; returns them and the problems
-    by field (``hours.2.end``)."""
-    problems, rules = {}, []
-    if not isinstance(items, list):
-        return [], {"hours": _l("Must be a list.")}
-    if len(items) > MAX_RULES:
-        return [], {"hours": _l("At most %(n)d rows.", n=MAX_RULES)}
-    for index, item in enumerate(items):
-        where = f"hours.{index}"
-        if not isinstance(item, dict):
-            problems[where] = _l("Must be an object.")
-            continue
-        rule = {"languages": _languages(item.get("languages"))}
-        for name, read in (
-            ("weekday", _weekday),
-            ("start", _time),
-            ("end", _time),
-            ("slot_minutes", _whole(5, 480)),
-            ("seats", _whole(1, 50)),
-            ("valid_from", _day),
-            ("valid_until", _day),
-        ):
-            try:
-                rule[name] = read(item.get(name))
-            except ValueError as error:
-                problems[f"{where}.{name}"] = error.args[0]
-        if not any(key.startswith(where + ".") for key in problems):
-            if rule["start"] >= rule["end"]:
-                problems[f"{where}.end"] = _l("Must be later than the start.")
-            elif _minutes(rule["end"]) - _minutes(rule["start"]) < rule["slot_minutes"]:
-                problems[f"{where}.slot_minutes"] = _l("Longer than the hours it divides.")
-            elif (
-                rule["valid_from"]
-                and rule["valid_until"]
-                and rule["valid_until"] < rule["valid_from"]
-            ):
-                problems[f"{where}.valid_until"] = _l("Must not be before 'valid from'.")
-            else:
-                rules.append(rule)
-    return rules, problems
-
-
 def _weekday(value):
     if isinstance(value, str) and value.strip().isdigit():
         value = int(value)
     if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 6:
         raise ValueError(_l("Use the numbers 0 (Monday) to 6 (Sunday)."))
     return value
-
-
-def _time(value):
-    try:
-        return value if isinstance(value, time) else time.fromisoformat(value)
-    except (TypeError, ValueError):
-        raise ValueError(_l("Must be a time like 09:30.")) from None
-
-
-def _whole(low, high):
-    def read(value):
-        if isinstance(value, str) and value.strip().isdigit():
-            value = int(value)
-        if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
-            raise ValueError(_l("A whole number from %(low)d to %(high)d.", low=low, high=high))
-        return value
-
-    return read
-
-
-def _day(value):
-    if value in (None, ""):
-        return None
-    try:
-        return date.fromisoformat(value)
-    except (TypeError, ValueError):
-        raise ValueError(_l("Must be a date like 2026-03-26.")) from None
-
-
-def _languages(value):
-    if isinstance(value, str):
-        value = value.split(",")
-    return [str(code).strip() for code in value or [] if str(code).strip()]
-
-
-def _minutes(moment):
-    return moment.hour * 60 + moment.minute
 
 
 @api.post("/offices/<slug>/simulate", endpoint="simulate")
@@ -138,8 +57,10 @@ def simulate_api(slug):
         except ValueError as error:
             problems["one_more_hour"] = error.args[0]
     else:
-        rules, found = parse_hours(data.get("hours"))
-        problems.update(found)
+        try:
+            rules = simulation.proposed_hours(data.get("hours"))
+        except InvalidInput as error:
+            problems.update(error.fields)
     if problems:
         raise InvalidInput(fields=problems)
     result = simulation.compare(office, rules, weeks=weeks, seed=seed, now=clock.now())
@@ -178,7 +99,10 @@ def simulate_page(slug):
     rows, problems, result = [_rule_json(rule) for rule in current], {}, None
     if request.method == "POST":
         rows = _rows_from(request.form)
-        rules, problems = parse_hours(rows)
+        try:
+            rules = simulation.proposed_hours(rows)
+        except InvalidInput as error:
+            problems = error.fields
         if form.validate() and not problems:
             result = simulation.compare(
                 office,
@@ -259,6 +183,7 @@ def _rows_from(values):
                 "languages",
             )
         }
+        row["languages"] = [code.strip() for code in row["languages"].split(",") if code.strip()]
         if row["start"] or row["end"] or row["weekday"]:
             rows.append(row)
     return rows
