@@ -26,10 +26,14 @@ from ..models import (
     BookingStatus,
     CancelledBy,
     Offer,
+    OfferKind,
+    OfferStatus,
     Office,
+    OptOut,
     Slot,
     StaffAccount,
     WaitlistEntry,
+    WaitlistStatus,
 )
 from . import audit, notify, offers, phones, policy, reasons, seats, staff, states, waitlist
 from . import booking as bookings
@@ -190,11 +194,55 @@ def entry_for(actor: StaffAccount, entry_id: int) -> WaitlistEntry:
 
 
 def offer_seat(entry: WaitlistEntry, slot_id: int, *, actor: StaffAccount, now: datetime) -> Offer:
-    """Offer a seat of the slot ``slot_id`` to ``entry`` now (see ``offers.offer_to``)."""
+    """Offer a seat of the slot ``slot_id`` to ``entry`` now (see ``_offer_to``)."""
     slot = db.session.get(Slot, slot_id) if _is_id(slot_id) else None
     if slot is None or slot.office_id != entry.office_id:
         raise NotFound(_l("This time does not exist."))
-    return offers.offer_to(entry, slot, actor=actor, now=now)
+    return _offer_to(entry, slot, actor=actor, now=now)
+
+
+def _offer_to(entry: WaitlistEntry, slot: Slot, *, actor, now: datetime) -> Offer:
+    """Offer a free seat of ``slot`` to ``entry`` now, even outside their preferences: staff
+    chose them (someone who called, say). The usual SMS and hold, as ``offers.offer_seat`` makes."""
+    if entry.status != WaitlistStatus.WAITING:
+        raise Conflict(_l("This person is no longer on the waitlist."), code="not_waiting")
+    if slot.office_id != entry.office_id:
+        raise NotFound()
+    if slot.removed_at is not None:
+        raise SlotRemoved()
+    if slot.available <= 0:
+        raise SlotFull()
+    send_at = policy.sending_time(now, slot.office)
+    hold = policy.hold_time(slot.starts_at, send_at)
+    if hold is None:
+        raise Conflict(_l("This time is too close to wait for an answer. Book it for the person instead."),
+                       code="too_close")
+    if db.session.get(OptOut, entry.phone) is not None:
+        raise Conflict(_l("This number has asked for no more SMS (STOP)."), code="opted_out")
+    if not offers.phone_free(entry.phone):
+        raise Conflict(_l("This person has an open offer already."), code="offer_pending")
+    asked = select(Offer.slot_id, Offer.status).where(Offer.waitlist_entry_id == entry.id)
+    for asked_slot, status in db.session.execute(asked):
+        if status == OfferStatus.PENDING:
+            raise Conflict(_l("This person has an open offer already."), code="offer_pending")
+        if asked_slot == slot.id:
+            raise Conflict(_l("This person was offered this time before."), code="offered_before")
+    offer = Offer(kind=OfferKind.WAITLIST, slot=slot, office_id=slot.office_id, entry=entry,
+                  phone=entry.phone, locale=entry.locale, hold_minutes=int(hold.total_seconds() // 60),
+                  created_at=now)
+    try:
+        with db.session.begin_nested():
+            if not seats.take(slot.id):
+                raise SlotFull()
+            db.session.add(offer)
+            db.session.flush()
+    except IntegrityError as error:  # another offer to this person, made just now
+        raise Conflict(_l("This person has an open offer already."), code="offer_pending") from error
+    notify.offer_made(offer, hold, send_at)
+    audit.record(actor, "offer.by_hand", now, record=offer,
+                 after={"status": str(offer.status), "slot_id": slot.id, "waitlist_entry_id": entry.id,
+                        "hold_minutes": offer.hold_minutes})
+    return offer
 
 
 

@@ -15,12 +15,12 @@ Races: the seat is taken by a conditional update; a resident's single pending of
 with ``FOR UPDATE SKIP LOCKED`` so two processes pick different people, and an advisory
 lock on the phone (taken without waiting) keeps two offices from offering it at once.
 
-The residents' answers (accept, decline) are in ``offer_answers``.
+The residents' answers (accept, decline) are in ``offer_answers``; a seat staff offer by hand
+to someone waiting, in ``desk``.
 """
 from datetime import datetime, timedelta
 
 from flask import current_app
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, exists, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased, selectinload
@@ -39,8 +39,7 @@ from ..models import (
     WaitlistEntry,
     WaitlistStatus,
 )
-from . import audit, locks, notify, outbox, policy, seats, states
-from .errors import Conflict, NotFound, SlotFull, SlotRemoved
+from . import locks, notify, outbox, policy, seats, states
 
 
 def fill_slot(slot_id, now):
@@ -101,7 +100,7 @@ def offer_seat(slot_id, now):
     if entry is None and booking is None:
         return None
     resident = entry or booking
-    if not _phone_free(resident.phone):
+    if not phone_free(resident.phone):
         return None  # another office is offering this number something right now
     try:
         with db.session.begin_nested():
@@ -128,7 +127,7 @@ _asked = aliased(Offer, name="asked_offer")
 _held = aliased(Slot, name="held_slot")
 
 
-def _phone_free(phone):
+def phone_free(phone):
     """Claim ``phone`` for an offer in this transaction: False if another transaction holds
     it (PostgreSQL, an advisory lock tried without waiting: no deadlock between two offices)
     or an offer to it is open now (committed since the candidate was chosen)."""
@@ -280,52 +279,6 @@ def pass_on(offer, now):
     seats.release(offer.slot_id)
     fill_slot(offer.slot_id, now)
     offer_elsewhere(offer, now)
-
-
-# --- The office desk: a seat offered by hand -----------------------------------------------
-
-def offer_to(entry: WaitlistEntry, slot: Slot, *, actor, now: datetime) -> Offer:
-    """Offer a free seat of ``slot`` to ``entry`` now, even outside their preferences: staff
-    chose them (someone who called, say). The usual SMS and hold, as ``offer_seat`` makes."""
-    if entry.status != WaitlistStatus.WAITING:
-        raise Conflict(_l("This person is no longer on the waitlist."), code="not_waiting")
-    if slot.office_id != entry.office_id:
-        raise NotFound()
-    if slot.removed_at is not None:
-        raise SlotRemoved()
-    if slot.available <= 0:
-        raise SlotFull()
-    send_at = policy.sending_time(now, slot.office)
-    hold = policy.hold_time(slot.starts_at, send_at)
-    if hold is None:
-        raise Conflict(_l("This time is too close to wait for an answer. Book it for the person instead."),
-                       code="too_close")
-    if db.session.get(OptOut, entry.phone) is not None:
-        raise Conflict(_l("This number has asked for no more SMS (STOP)."), code="opted_out")
-    if not _phone_free(entry.phone):
-        raise Conflict(_l("This person has an open offer already."), code="offer_pending")
-    asked = select(Offer.slot_id, Offer.status).where(Offer.waitlist_entry_id == entry.id)
-    for asked_slot, status in db.session.execute(asked):
-        if status == OfferStatus.PENDING:
-            raise Conflict(_l("This person has an open offer already."), code="offer_pending")
-        if asked_slot == slot.id:
-            raise Conflict(_l("This person was offered this time before."), code="offered_before")
-    offer = Offer(kind=OfferKind.WAITLIST, slot=slot, office_id=slot.office_id, entry=entry,
-                  phone=entry.phone, locale=entry.locale, hold_minutes=int(hold.total_seconds() // 60),
-                  created_at=now)
-    try:
-        with db.session.begin_nested():
-            if not seats.take(slot.id):
-                raise SlotFull()
-            db.session.add(offer)
-            db.session.flush()
-    except IntegrityError as error:  # another offer to this person, made just now
-        raise Conflict(_l("This person has an open offer already."), code="offer_pending") from error
-    notify.offer_made(offer, hold, send_at)
-    audit.record(actor, "offer.by_hand", now, record=offer,
-                 after={"status": str(offer.status), "slot_id": slot.id, "waitlist_entry_id": entry.id,
-                        "hold_minutes": offer.hold_minutes})
-    return offer
 
 
 # --- Weekly hours and closures (services.schedule) ---
