@@ -124,14 +124,20 @@ def verify(token):
     """The link in the verification SMS. Only a POST confirms: link previews and mail
     scanners open links and must never confirm."""
     booking = resident_booking(token)
+    return confirm_page(booking, verification.confirm, url_for(".confirmation", token=token),
+                        "verify.html", booking=booking)
+
+
+def confirm_page(held, confirm, done, template, **context):
+    """The page of a verification link (a held booking or wait): a POST with the form
+    confirms and goes on to ``done``; anything else shows whether it is still open."""
     form = ConfirmForm()
     if form.validate_on_submit():
-        if verification.confirm(booking, clock.now()):
+        if confirm(held, clock.now()):
             commit_and_send()
-            return redirect(url_for(".confirmation", token=token), code=303)
+            return redirect(done, code=303)
         db.session.commit()  # a late confirmation expired the hold: keep that
-    return render_template("verify.html", booking=booking, form=form,
-                           open=verification.is_open(booking, clock.now()))
+    return render_template(template, form=form, open=verification.is_open(held, clock.now()), **context)
 
 
 def resident_booking(token):

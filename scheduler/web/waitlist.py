@@ -12,7 +12,7 @@ from ..services.errors import DomainError
 from . import limits
 from .forms import ConfirmForm, WaitlistForm, status_for, submit
 from .outbox import commit_and_send
-from .public import held_answer
+from .public import confirm_page, held_answer
 
 bp = Blueprint("waitlist", __name__)
 
@@ -57,14 +57,8 @@ def verify(token):
     """The link in the verification SMS of a wait. Only a POST confirms: link previews and
     mail scanners open links and must never confirm."""
     entry = in_their_language(waitlist.by_token(token))
-    form = ConfirmForm()
-    if form.validate_on_submit():
-        if verification.confirm_wait(entry, clock.now()):
-            commit_and_send()
-            return redirect(url_for(".entry", token=token), code=303)
-        db.session.commit()  # a late confirmation expired the hold: keep that
-    return render_template("verify_wait.html", entry=entry, form=form,
-                           open=verification.is_open(entry, clock.now()))
+    return confirm_page(entry, verification.confirm_wait, url_for(".entry", token=token),
+                        "verify_wait.html", entry=entry)
 
 
 @bp.get("/w/<token>")
