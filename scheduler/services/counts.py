@@ -9,6 +9,8 @@ returns the rows.
 """
 from collections import defaultdict, deque
 
+import psycopg
+from psycopg.pq import Format
 from sqlalchemy import (
     DateTime,
     Float,
@@ -44,6 +46,9 @@ from ..models import (
 )
 
 WEEK_STARTS = postgresql.ARRAY(DateTime(timezone=True))
+# psycopg's reader of a float8[] in binary form (``Scope.values``).
+_FLOATS = psycopg.postgres.adapters.get_loader(psycopg.postgres.types["float8"].array_oid, Format.BINARY)(
+    psycopg.postgres.types["float8"].array_oid)
 
 
 class Scope:
@@ -83,10 +88,12 @@ class Scope:
             values = func.array_agg(aggregate_order_by(value, *order_by) if order_by else value)
             if only is not None:
                 values = values.filter(only)
-            # NullType: psycopg's list as it comes, not copied again value by value.
-            values = type_coerce(values, NullType())
+            # The array in PostgreSQL's binary form: a year's waits come over as bytes and are
+            # read by psycopg's binary reader, a third of the time of writing and parsing them
+            # as text, and the same doubles.
+            values = type_coerce(func.array_send(values), NullType())
             for *row, found in db.session.execute(query.add_columns(*aggregates, values).group_by(*keys)):
-                yield (*row, found or [])  # a group without rows ``only`` admits: NULL
+                yield (*row, _FLOATS.load(found) if found is not None else [])  # NULL: no row admitted
             return
         lists = defaultdict(list)
         rows = query.add_columns(value).order_by(*order_by)
