@@ -1,4 +1,4 @@
-"""figures: each message records its SMS segments and the office it belongs to
+"""figures: each message records its SMS segments and the office it belongs to; reminders sent indexed
 
 Revision ID: 0010
 Revises: 0009
@@ -6,7 +6,9 @@ Revises: 0009
 The figures summed segments by measuring every text of the period and found an SMS's office
 by joining its booking, its offer or, for one about neither, the waitlist entry its number
 last joined before it was written. Both are now recorded when a message is written
-(``models.message``); this fills them in for the messages already there, by the same rules.
+(``models.message``); this fills them in for the messages already there, by the same rules
+(about 12 s for 57,000 messages). The reminders sent get an index of their own: the figures
+read which bookings had one from it instead of from every message.
 """
 import sqlalchemy as sa
 from alembic import op
@@ -26,6 +28,9 @@ def upgrade():
         batch_op.add_column(sa.Column('segments', sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column('office_id', sa.Integer(), nullable=True))
         batch_op.create_foreign_key(batch_op.f('fk_message_office_id_office'), 'office', ['office_id'], ['id'])
+        batch_op.create_index('ix_message_reminder_sent', ['booking_id'], unique=False,
+                              sqlite_where=sa.text("kind = 'reminder' AND status = 'sent'"),
+                              postgresql_where=sa.text("kind = 'reminder' AND status = 'sent'"))
     bind = op.get_bind()
     message = sa.table('message', sa.column('id', sa.Integer), sa.column('channel', sa.String),
                        sa.column('body', sa.Text), sa.column('segments', sa.Integer))
@@ -60,6 +65,7 @@ def upgrade():
 
 def downgrade():
     with op.batch_alter_table('message', schema=None) as batch_op:
+        batch_op.drop_index('ix_message_reminder_sent')
         batch_op.drop_constraint(batch_op.f('fk_message_office_id_office'), type_='foreignkey')
         batch_op.drop_column('office_id')
         batch_op.drop_column('segments')

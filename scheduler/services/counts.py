@@ -136,7 +136,7 @@ def appointments(scope, tallies):
         select(Message.booking_id)
         .where(Message.kind == "reminder", Message.status == MessageStatus.SENT, Message.booking_id.is_not(None))
         .distinct()
-    ).subquery()  # joined once (a hash), not looked up per appointment
+    ).subquery()  # joined once (a hash of ix_message_reminder_sent), not looked up per appointment
     flags = (  # one row per appointment
         select(Booking.office_id, scope.week(Slot.starts_at).label("week"), Booking.locale,
                type_coerce(Booking.source, String).label("source"),
