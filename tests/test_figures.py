@@ -127,4 +127,4 @@ def test_the_figures_of_a_year_take_a_fixed_number_of_statements(app, week):
         one_week = len(statements)
         statements.clear()
         figures.report(offices, date(2025, 11, 30), date(2026, 11, 29), per_office=True)
-    assert len(statements) == one_week <= 14
+    assert len(statements) == one_week <= 8

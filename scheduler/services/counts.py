@@ -226,15 +226,16 @@ def refills(scope, tallies):
     # Earliest first (most seconds before the start); freed before taken at one moment.
     earliest = (func.abs(lead).desc(), lead < 0)
     for _slot, office_id, week, leads in scope.values(select(*keys), keys, lead, order_by=earliest):
-        tally = tallies[office_id, week]
-        waiting = deque()
+        waiting, delays = deque(), []
         for lead in leads:
             if lead > 0:
-                tally.freed += 1
                 waiting.append(lead)
             elif waiting:
-                tally.refilled += 1
-                tally.refill_delays.append(waiting.popleft() + lead)
+                delays.append(waiting.popleft() + lead)
+        tally = tallies[office_id, week]
+        tally.freed += len(waiting) + len(delays)  # every seat freed is waiting or paired
+        tally.refilled += len(delays)
+        tally.refill_delays.extend(delays)
 
 
 def offers(scope, tallies):
