@@ -246,9 +246,11 @@ def offers(scope, tallies):
     made = select(Offer.office_id, week, status).where(Offer.office_id.in_(scope.office_ids),
                                                        scope.within(Offer.created_at))
     answered = Offer.status.in_([OfferStatus.ACCEPTED, OfferStatus.DECLINED]) & Offer.sent_at.is_not(None)
+    # Never below zero: an answer can be recorded before the offer's SMS is marked sent.
+    at_least = func.greatest if scope.postgresql else func.max
+    response = at_least(scope.seconds(Offer.answered_at, Offer.sent_at), literal(0.0, Float))
     for office_id, week, status, count, seconds in scope.values(
-            made, (Offer.office_id, "week", Offer.status), scope.seconds(Offer.answered_at, Offer.sent_at),
-            func.count(), only=answered):
+            made, (Offer.office_id, "week", Offer.status), response, func.count(), only=answered):
         tally = tallies[office_id, week]
         tally.offers[status] += count
-        tally.responses.extend(max(0.0, value) for value in seconds)
+        tally.responses.extend(seconds)
