@@ -86,7 +86,9 @@ def _recorded(_mapper, connection, message):
 
 
 def _office_of(connection, message):
-    loaded = message.__dict__  # related rows at hand: no query
+    """The office given, else the booking's, else the offer's: from the rows at hand if the
+    message was written with them (as ``notify.queue_sms`` does), else looked up by id."""
+    loaded = message.__dict__
     if loaded.get("office") is not None:
         return loaded["office"].id
     for about in (loaded.get("booking"), loaded.get("offer")):
