@@ -45,6 +45,7 @@ from sqlalchemy.engine import make_url  # noqa: E402
 from scheduler import create_app  # noqa: E402
 from scheduler.extensions import db  # noqa: E402
 from scheduler.models import Booking, Office, Slot, WeeklyHours  # noqa: E402
+from scheduler.segments import segments  # noqa: E402
 from scheduler.services import demo, figures, simulation  # noqa: E402
 from scheduler.services import slots as planning  # noqa: E402
 
@@ -167,15 +168,21 @@ def load(args):
 
     def sms(kind, locale, office_id, at, to, booking_id=None, offer_id=None):
         if messages_from <= at <= NOW:
+            body = (
+                bodies[kind, locale]
+                .replace("OFFICE", names[office_id])
+                .replace("TOKEN", secrets.token_urlsafe(18))
+            )
             rows["message"].append(
                 {
                     "channel": "sms",
                     "to": to,
                     "kind": kind,
                     "locale": locale,
-                    "body": bodies[kind, locale]
-                    .replace("OFFICE", names[office_id])
-                    .replace("TOKEN", secrets.token_urlsafe(18)),
+                    "body": body,
+                    # What the service records as it writes a message (models.message).
+                    "segments": segments(body),
+                    "office_id": office_id,
                     "booking_id": booking_id,
                     "offer_id": offer_id,
                     "status": "sent",

@@ -127,4 +127,31 @@ def test_the_figures_of_a_year_take_a_fixed_number_of_statements(app, week):
         one_week = len(statements)
         statements.clear()
         figures.report(offices, date(2025, 11, 30), date(2026, 11, 29), per_office=True)
-    assert len(statements) == one_week <= 14
+    assert len(statements) == one_week <= 8
+
+
+def test_each_sms_records_its_segments_and_office_as_it_is_written(app, week):
+    """What the figures sum (migration 0010): an SMS's segments as notify.segments counts them,
+    and its office: its booking's, else its offer's, else the waitlist entry's it is about."""
+    from scheduler.models import Booking, WaitlistEntry
+
+    with app.app_context():
+        messages = db.session.scalars(select(Message).where(Message.channel == "sms")).all()
+        assert {message.kind for message in messages} >= {"confirmation", "waitlist", "offer", "reminder"}
+        for message in messages:
+            assert message.segments == notify.segments(message.body)
+            if message.booking_id is not None:
+                expected = message.booking.office_id
+            elif message.offer_id is not None:
+                expected = message.offer.office_id
+            else:
+                expected = db.session.scalar(select(WaitlistEntry.office_id).where(WaitlistEntry.phone == message.to))
+            assert message.office_id == expected is not None
+        # Written with nothing but the booking's id: the office is looked up as it is inserted.
+        booking = db.session.get(Booking, week["frank"])
+        db.session.add(Message(channel="sms", to=booking.phone, kind="test", locale="de", body="€" * 81,
+                               booking_id=booking.id, created_at=booking.created_at, due_at=booking.created_at))
+        db.session.flush()
+        written = db.session.scalar(select(Message).where(Message.kind == "test"))
+        assert (written.segments, written.office_id) == (2, booking.office_id)
+        db.session.rollback()

@@ -14,7 +14,8 @@ from flask_babel import gettext as _
 
 from ..extensions import db
 from ..i18n import formatting_locale, sms_when
-from ..models import Booking, BookingStatus, Message, MessageStatus, Offer, OfferKind
+from ..models import Booking, BookingStatus, Message, MessageStatus, Offer, OfferKind, Office
+from ..segments import GSM7, GSM7_EXTENSION, is_gsm7, segments  # noqa: F401 (tests use them from here)
 from ..urls import public_url
 from . import calendar, outbox, policy
 
@@ -96,7 +97,7 @@ def waitlist_joined(entry, position, now):
             office=entry.office.name, position=position,
             link=public_url("waitlist.entry", token=entry.token),
         )
-    queue_sms(entry.phone, entry.locale, "waitlist", body, now=now)
+    queue_sms(entry.phone, entry.locale, "waitlist", body, now=now, office=entry.office)
 
 
 def offer_made(offer, hold, due_at):
@@ -166,10 +167,13 @@ def _duration(value, unit, locale):
 
 
 def queue_sms(phone: str, locale: str, kind: str, body: str, *, now: datetime,
-              booking: Booking | None = None, offer: Offer | None = None,
+              booking: Booking | None = None, offer: Offer | None = None, office: Office | None = None,
               due_at: datetime | None = None, valid_until: datetime | None = None,
               dedupe_key: str | None = None, opted_out: bool | None = None) -> Message | None:
     """Write an SMS to the outbox, written and due at ``now`` unless ``due_at`` says later.
+
+    ``office``: the office an SMS about neither a booking nor an offer belongs to (a waitlist
+    entry's), for the figures; otherwise the booking's or the offer's.
 
     ``opted_out``: whether the number replied STOP, if the caller knows (then it is kept,
     as skipped). If not, nobody looks it up here: the dispatcher checks every number it
@@ -181,10 +185,10 @@ def queue_sms(phone: str, locale: str, kind: str, body: str, *, now: datetime,
         return None
     message = Message(
         channel="sms", to=phone, kind=kind, locale=locale, body=plain_spaces(body), booking=booking,
-        offer=offer, valid_until=valid_until, dedupe_key=dedupe_key, created_at=now,
+        offer=offer, office=office, valid_until=valid_until, dedupe_key=dedupe_key, created_at=now,
         due_at=due_at or now, subject=None, attachment=None,
     )
-    parts = segments(message.body)
+    message.segments = parts = segments(message.body)
     if parts > (2 if is_gsm7(message.body) else 3):
         # tests/test_sms_texts.py keeps every text within two parts (three in Unicode) with a
         # 45-character base URL; a longer PUBLIC_BASE_URL or office name can still push one
@@ -202,47 +206,6 @@ def plain_spaces(text):
     """Babel puts narrow or no-break spaces in times ("9:00\u202fAM"): not in the GSM
     alphabet, one of them would make an English SMS a Unicode one, of half the length."""
     return "".join(" " if unicodedata.category(char) == "Zs" else char for char in text)
-
-
-# GSM 03.38: the basic alphabet (without the escape) and the extension table, whose
-# characters take two of the 160 septets (an escape and the character).
-GSM7 = ("@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
-        "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà")
-GSM7_EXTENSION = "\f^{}\\[~]|€"
-_GSM7_ALL = frozenset(GSM7 + GSM7_EXTENSION)
-
-
-def is_gsm7(text):
-    return _GSM7_ALL.issuperset(text)
-
-
-def segments(text):
-    """How many SMS ``text`` is sent as: in GSM-7, 160 septets alone or 153 per part; with
-    any other character, UCS-2, 70 code units alone or 67 per part (a character outside the
-    BMP takes two). An escape pair or a surrogate pair is never split between parts.
-
-    The figures count every SMS of a year with this, so the common cases (no two-unit
-    character) are counted without walking the text."""
-    if is_gsm7(text):
-        wide = sum(text.count(char) for char in GSM7_EXTENSION)
-        single, part = 160, 153
-    else:
-        wide = len(text.encode("utf-16-le")) // 2 - len(text)
-        single, part = 70, 67
-    if len(text) + wide <= single:
-        return 1
-    if not wide:  # every character one unit: parts of ``part`` units each
-        return -(-len(text) // part)
-    if single == 160:
-        units = [2 if char in GSM7_EXTENSION else 1 for char in text]
-    else:
-        units = [len(char.encode("utf-16-le")) // 2 for char in text]
-    count, used = 1, 0
-    for unit in units:
-        if used + unit > part:
-            count, used = count + 1, 0
-        used += unit
-    return count
 
 
 def queue_calendar_email(booking, now, text):
@@ -280,7 +243,7 @@ def waitlist_removed(entry, now):
             "lokal willkommen %(office)s\nYou are no longer on the waitlist.\nFree times:\n%(link)s",
             office=entry.office.name, link=public_url("public.office", slug=entry.office.slug),
         )
-    return queue_sms(entry.phone, entry.locale, "waitlist_removed", body, now=now)
+    return queue_sms(entry.phone, entry.locale, "waitlist_removed", body, now=now, office=entry.office)
 
 
 # --- Weekly hours and closures (services.schedule) ---
@@ -340,7 +303,8 @@ def waitlist_verification(entry, minutes, now):
             office=entry.office.name, minutes=minutes,
             link=public_url("waitlist.verify", token=entry.token),
         )
-    queue_sms(entry.phone, entry.locale, "verification", body, now=now, valid_until=entry.hold_until)
+    queue_sms(entry.phone, entry.locale, "verification", body, now=now, office=entry.office,
+              valid_until=entry.hold_until)
 
 
 def waitlist_known(entry, now):
@@ -351,5 +315,5 @@ def waitlist_known(entry, now):
             "lokal willkommen %(office)s\nYou are already on the waitlist.\nDetails:\n%(link)s",
             office=entry.office.name, link=public_url("waitlist.entry", token=entry.token),
         )
-    queue_sms(entry.phone, entry.locale, "waitlist_known", body, now=now,
+    queue_sms(entry.phone, entry.locale, "waitlist_known", body, now=now, office=entry.office,
               dedupe_key=f"waitlist_known:{entry.id}:{now.isoformat()}")
