@@ -139,12 +139,19 @@ def fitting(render, address):
     their own direction in Arabic and Persian without invisible isolate characters."""
     address = " ".join((address or "").split())
     street = address.split(",")[0].strip()
-    texts = [render(f"{line}\n" if line else "") for line in dict.fromkeys((address, street, ""))]
+    lines = list(dict.fromkeys((address, street, "")))
+    texts = {}  # rendered when first needed: mostly the first fits
+
+    def text(line):
+        if line not in texts:
+            texts[line] = render(f"{line}\n" if line else "")
+        return texts[line]
+
     for limit in (2, 3):
-        for text in texts:
-            if segments(plain_spaces(text)) <= limit:
-                return text
-    return texts[-1]
+        for line in lines:
+            if segments(plain_spaces(text(line))) <= limit:
+                return text(line)
+    return text("")
 
 
 def hold_text(hold):
@@ -201,7 +208,8 @@ def queue_sms(phone: str, locale: str, kind: str, body: str, *, now: datetime,
 def plain_spaces(text):
     """Babel puts narrow or no-break spaces in times ("9:00\u202fAM"): not in the GSM
     alphabet, one of them would make an English SMS a Unicode one, of half the length."""
-    return "".join(" " if unicodedata.category(char) == "Zs" else char for char in text)
+    spaces = {ord(char): " " for char in set(text) if char != " " and unicodedata.category(char) == "Zs"}
+    return text.translate(spaces) if spaces else text
 
 
 # GSM 03.38: the basic alphabet (without the escape) and the extension table, whose
