@@ -6,6 +6,7 @@ last seat never both win, nor does a booking racing a closure, on any database; 
 constraint on ``Slot`` is the final guard.
 """
 from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
 from ..extensions import db
@@ -42,12 +43,17 @@ def seat_booking(slot, **values):
         db.session.flush()
         return booking
     row = {column: None for column in _INSERTED} | _defaults() | values
-    booking = db.session.scalars(_seat_and_insert(), {"slot_id": slot.id, **row}).one_or_none()
+    booking_id = db.session.execute(_seat_and_insert(), {"slot_id": slot.id, **row}).scalar()
     _expire(slot.id)
-    if booking is not None:  # what the request will read of it, known without a query
-        set_committed_value(booking, "slot", slot)
-        set_committed_value(booking, "office", slot.office)
-        set_committed_value(booking, "offers", [])  # a new booking has none yet
+    if booking_id is None:
+        return None
+    # The row is what was sent: make it the session's without reading it back.
+    booking = Booking(id=booking_id, slot_id=slot.id, office_id=slot.office_id, **row)
+    make_transient_to_detached(booking)
+    db.session.add(booking)
+    set_committed_value(booking, "slot", slot)
+    set_committed_value(booking, "office", slot.office)
+    set_committed_value(booking, "offers", [])  # a new booking has none yet
     return booking
 
 
@@ -68,7 +74,7 @@ _statement = None
 
 def _seat_and_insert():
     """``WITH seat AS (UPDATE slot … RETURNING id, office_id) INSERT INTO booking (…) SELECT
-    seat.id, seat.office_id, :name, … FROM seat RETURNING booking.*``, built once: its
+    seat.id, seat.office_id, :name, … FROM seat RETURNING booking.id``, built once: its
     parameters are named after the columns, so the same statement serves every call."""
     global _statement
     if _statement is None:
@@ -76,13 +82,11 @@ def _seat_and_insert():
                 .returning(Slot.id, Slot.office_id).cte("seat"))
         table = Booking.__table__
         _statement = (
-            insert(Booking)
+            insert(table)
             .from_select(["slot_id", "office_id", *_INSERTED], select(
                 seat.c.id, seat.c.office_id,
                 *(bindparam(key, type_=table.c[key].type) for key in _INSERTED)))
-            .returning(Booking)
-            # ORM objects back, but not "bulk" mode, which a dict of parameters implies
-            .execution_options(dml_strategy="orm")
+            .returning(table.c.id)
         )
     return _statement
 
