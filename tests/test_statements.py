@@ -10,10 +10,9 @@ from scheduler.extensions import db
 from . import factories
 
 # BEGIN, the slot (whose statement takes the number's lock), what the number holds at the
-# office, the seat with the booking (one statement), the SMS (and the invitation, in one
-# INSERT), COMMIT. SQLite takes the seat and inserts the booking in two statements and
-# inserts the two messages one by one.
-MOST_STATEMENTS_PER_BOOKING = {"postgresql": 6, "sqlite": 8}
+# office, one statement for the seat, the booking and its messages, COMMIT. SQLite takes
+# the seat, inserts the booking and each message in statements of their own.
+MOST_STATEMENTS_PER_BOOKING = {"postgresql": 5, "sqlite": 8}
 
 
 @contextmanager

@@ -30,9 +30,9 @@ def book(slot_id, *, name, phone, locale, now, email=None, topic=None, notify_ea
     The seat is taken by one conditional ``UPDATE``: it succeeds only while a seat is free,
     so two requests for the last seat can never both win, on any database.
 
-    On PostgreSQL a booking is six round trips: BEGIN, the slot (which takes the number's
-    lock), what the number holds at the office, the seat with the booking, the SMS, COMMIT
-    (tests/test_statements.py counts them).
+    On PostgreSQL a booking is five round trips: BEGIN, the slot (which takes the number's
+    lock), what the number holds at the office, the seat with the booking and its
+    confirmation, COMMIT (tests/test_statements.py counts them).
     """
     details = residents.clean(name, phone, locale, email, topic)
     slot = slot_locked(slot_id, details["phone"])
@@ -49,16 +49,18 @@ def book(slot_id, *, name, phone, locale, now, email=None, topic=None, notify_ea
         raise AlreadyBooked()
     if limit and len(held.upcoming) >= limit:
         raise TooManyBookings()
+    booking = seats.new_booking(slot, notify_earlier=bool(notify_earlier), requested_at=now,
+                                created_at=now, seated_at=now, **details)
+    # The confirmation is written in the same statement as the booking (PostgreSQL).
+    messages = notify.booking_confirmed(booking, now, write=False)
     try:
-        booking = seats.seat_booking(slot, notify_earlier=bool(notify_earlier), requested_at=now,
-                                     created_at=now, seated_at=now, **details)
+        seated = seats.seat_booking(booking, messages)
     except IntegrityError as error:  # the partial unique index, should the lock be bypassed
         raise AlreadyBooked() from error
-    if booking is None:
+    if not seated:
         raise SlotFull()
     if held.waiting:  # whoever books a time is no longer waiting for one at this office
         waitlist.end_wait(slot.office_id, details["phone"], now, booking=booking)
-    notify.booking_confirmed(booking, now)
     return booking
 
 

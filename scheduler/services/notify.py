@@ -21,11 +21,15 @@ from . import calendar, outbox, policy
 log = logging.getLogger(__name__)
 
 
-def booking_confirmed(booking, now):
-    """Also sent when an offer is accepted: the booking is new or has moved."""
+def booking_confirmed(booking, now, *, write=True):
+    """Also sent when an offer is accepted: the booking is new or has moved. Returns the
+    messages; with ``write=False`` only makes them, for a caller that writes them with the
+    booking itself (``seats.seat_booking``)."""
     body = _appointment_text(booking, "confirmation")
-    queue_sms(booking.phone, booking.locale, "confirmation", body, now=now, booking=booking)
-    queue_calendar_email(booking, now, body)
+    messages = [queue_sms(booking.phone, booking.locale, "confirmation", body, now=now,
+                          booking=booking, write=write),
+                queue_calendar_email(booking, now, body, write=write)]
+    return [message for message in messages if message is not None]
 
 
 def booking_changed(booking, now):
@@ -175,7 +179,8 @@ def _duration(value, unit, locale):
 def queue_sms(phone: str, locale: str, kind: str, body: str, *, now: datetime,
               booking: Booking | None = None, offer: Offer | None = None,
               due_at: datetime | None = None, valid_until: datetime | None = None,
-              dedupe_key: str | None = None, opted_out: bool | None = None) -> Message | None:
+              dedupe_key: str | None = None, opted_out: bool | None = None,
+              write: bool = True) -> Message | None:
     """Write an SMS to the outbox, written and due at ``now`` unless ``due_at`` says later.
 
     ``opted_out``: whether the number replied STOP, if the caller knows (then it is kept,
@@ -200,9 +205,14 @@ def queue_sms(phone: str, locale: str, kind: str, body: str, *, now: datetime,
                     kind, locale, parts)
     if opted_out:
         message.status, message.error = MessageStatus.SKIPPED, "opted out (STOP)"
+    if write:
+        _write(message)
+    return message
+
+
+def _write(message):
     db.session.add(message)
     outbox.track(message)
-    return message
 
 
 def plain_spaces(text):
@@ -253,7 +263,7 @@ def segments(text):
     return count
 
 
-def queue_calendar_email(booking, now, text):
+def queue_calendar_email(booking, now, text, *, write=True):
     """The invitation, or its cancellation, for residents who gave an e-mail address; the
     text is the SMS's, which says what happened and links to the booking or the office."""
     if not booking.email:
@@ -273,8 +283,8 @@ def queue_calendar_email(booking, now, text):
             booking, now, method="CANCEL" if cancelled else "REQUEST"
         ).decode(),
     )
-    db.session.add(message)
-    outbox.track(message)
+    if write:
+        _write(message)
     return message
 
 

@@ -44,11 +44,11 @@ def hold(slot, details, upcoming, now, *, notify_earlier=False, limit=0):
         return answer
     if open_hold(slot.office_id, phone, now) is not None:
         return answer  # the first SMS still stands: no second text to the number
-    booking = seats.seat_booking(
+    booking = seats.new_booking(
         slot, notify_earlier=bool(notify_earlier), requested_at=now, created_at=now, seated_at=now,
         status=BookingStatus.HELD, hold_until=now + timedelta(minutes=answer.minutes), **details,
     )
-    if booking is None:
+    if not seats.seat_booking(booking):
         raise SlotFull()
     notify.verification_requested(booking, answer.minutes, now)
     return answer
