@@ -5,6 +5,8 @@ and the slot has not been taken away (hours changed, office closed), so two requ
 last seat never both win, nor does a booking racing a closure, on any database; the check
 constraint on ``Slot`` is the final guard.
 """
+from functools import cache
+
 from sqlalchemy import bindparam, insert, select, union_all, update
 from sqlalchemy.orm import make_transient_to_detached
 
@@ -83,9 +85,14 @@ _MESSAGE_COLUMNS = _columns(Message, "booking_id")
 
 
 def _defaults(model, columns):
-    table = model.__table__
     return {key: default.arg(None) if default.is_callable else default.arg
-            for key in columns if (default := table.c[key].default) is not None}
+            for key, default in _column_defaults(model, tuple(columns))}
+
+
+@cache
+def _column_defaults(model, columns):
+    table = model.__table__
+    return [(key, default) for key in columns if (default := table.c[key].default) is not None]
 
 
 def _row(instance, columns, prefix=""):
