@@ -204,10 +204,13 @@ def measure_scheduler_run(app, uri, tokens, timeout=20):
                 raise RuntimeError(f"cancel failed: {response.status_code}")
             with app.app_context():
                 slot_id = db.session.scalar(select(Booking.slot_id).where(Booking.token == token))
-                phone = db.session.scalar(select(Offer.phone).where(Offer.slot_id == slot_id)
-                                          .order_by(Offer.id.desc()).limit(1))
+                offer_id = db.session.scalar(select(Offer.id).where(Offer.slot_id == slot_id)
+                                             .order_by(Offer.id.desc()).limit(1))
+                # The log masks the number: the offer's SMS is known by its id.
+                message_id = offer_id and db.session.scalar(
+                    select(Message.id).where(Message.offer_id == offer_id, Message.kind == "offer"))
                 db.session.remove()
-            seen = _wait_for(lines, f"SMS to {phone} (offer", timeout) if phone else None
+            seen = _wait_for(lines, f"SMS #{message_id} to ", timeout) if message_id else None
             if seen is None:
                 misses += 1
             else:

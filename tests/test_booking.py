@@ -2,7 +2,7 @@
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from scheduler.extensions import db
 from scheduler.models import Booking, BookingStatus, Message
@@ -102,6 +102,23 @@ def test_one_phone_cannot_hold_two_seats_of_one_slot(slot, clock, app):
     book(slot, clock, phone=phone)
     with pytest.raises(AlreadyBooked):
         book(slot, clock, phone=phone)
+
+
+def test_the_database_refuses_a_second_seat_for_one_phone_should_the_check_miss_it(
+        slot, clock, app, monkeypatch):
+    """The partial unique index is the last guard (on PostgreSQL it fails the statement that
+    takes the seat and inserts the booking): the answer is AlreadyBooked, and nothing of the
+    attempt stays."""
+    app.config["MAX_UPCOMING_BOOKINGS_PER_OFFICE"] = 0
+    phone = factories.mobile()
+    book(slot, clock, phone=phone)
+    db.session.commit()
+    monkeypatch.setattr(booking, "held_at", lambda *args: booking.Held([], False))
+    with pytest.raises(AlreadyBooked):
+        book(slot, clock, phone=phone)
+    db.session.rollback()
+    assert slot.seats_taken == 1
+    assert db.session.scalar(select(func.count()).select_from(Booking)) == 1
 
 
 def test_one_phone_holds_one_upcoming_booking_per_office_by_default(office, slot, clock):

@@ -162,6 +162,8 @@ def test_booking_directly_ends_the_wait(office, clock):
     assert offer.status == OfferStatus.WITHDRAWN
     assert slot.available == 1
     assert made.requested_at == entry.requested_at
+    db.session.flush()  # written too, not only in the session (PostgreSQL inserts it by hand)
+    assert db.session.scalar(select(Booking.requested_at).where(Booking.id == made.id)) == entry.requested_at
 
 
 def test_the_move_up_chain_runs_until_nobody_can_use_the_seat(office, clock):

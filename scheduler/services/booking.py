@@ -1,14 +1,15 @@
 """Booking and cancelling seats. The database settles every race (see ``Slot``)."""
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import bindparam, literal, null, select, union_all
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from ..extensions import db
-from ..models import Booking, BookingStatus, CancelledBy, Office, Slot
+from ..models import Booking, BookingStatus, CancelledBy, Office, Slot, WaitlistEntry
 from . import details as residents
 from . import notify, offers, seats, slots, states, verification, waitlist
 from .errors import (
@@ -20,7 +21,7 @@ from .errors import (
     TooLateToCancel,
     TooManyBookings,
 )
-from .locks import transaction_lock
+from .locks import Locking, number_lock
 
 
 def book(slot_id, *, name, phone, locale, now, email=None, topic=None, notify_earlier=False):
@@ -28,39 +29,64 @@ def book(slot_id, *, name, phone, locale, now, email=None, topic=None, notify_ea
 
     The seat is taken by one conditional ``UPDATE``: it succeeds only while a seat is free,
     so two requests for the last seat can never both win, on any database.
+
+    On PostgreSQL a booking is five round trips: BEGIN, the slot (which takes the number's
+    lock), what the number holds at the office, the seat with the booking and its
+    confirmation, COMMIT (tests/test_statements.py counts them).
     """
     details = residents.clean(name, phone, locale, email, topic)
-    # The SMS names the office, and the answer its languages (from its hours): one query.
-    slot = db.session.get(Slot, slot_id, options=[joinedload(Slot.office).joinedload(Office.hours)])
+    slot = slot_locked(slot_id, details["phone"])
     if slot is None:
         raise NotFound(_l("This time does not exist."))
     check_bookable(slot, now)
-    # Bookings of one phone at one office run one after another, so the limit below holds
-    # under concurrent requests too.
-    transaction_lock("booking", slot.office_id, details["phone"])
-    upcoming = upcoming_bookings(slot.office_id, details["phone"], now)
+    # Read in a statement after the lock's, so it sees what the lock's last holder committed.
+    held = held_at(slot.office_id, details["phone"], now)
     limit = current_app.config["MAX_UPCOMING_BOOKINGS_PER_OFFICE"]
     if verification.enabled():  # held until confirmed; the same answer for every number
-        return verification.hold(slot, details, upcoming, now, notify_earlier=notify_earlier, limit=limit)
-    if any(booking.slot_id == slot.id for booking in upcoming):
+        return verification.hold(slot, details, held.upcoming, now, notify_earlier=notify_earlier,
+                                 limit=limit)
+    if any(upcoming.slot_id == slot.id for upcoming in held.upcoming):
         raise AlreadyBooked()
-    if limit and len(upcoming) >= limit:
+    if limit and len(held.upcoming) >= limit:
         raise TooManyBookings()
-    if not seats.take(slot.id):
-        raise SlotFull()
-    booking = Booking(
-        slot=slot, office_id=slot.office_id, notify_earlier=bool(notify_earlier),
-        requested_at=now, created_at=now, seated_at=now, offers=[], **details,
-    )
-    db.session.add(booking)
+    booking = seats.new_booking(slot, notify_earlier=bool(notify_earlier), requested_at=now,
+                                created_at=now, seated_at=now, **details)
+    # The confirmation is written in the same statement as the booking (PostgreSQL).
+    messages = notify.booking_confirmed(booking, now, write=False)
     try:
-        db.session.flush()
+        seated = seats.seat_booking(booking, messages)
     except IntegrityError as error:  # the partial unique index, should the lock be bypassed
         raise AlreadyBooked() from error
-    # Whoever books a time is no longer waiting for one at this office.
-    waitlist.end_wait(slot.office_id, details["phone"], now, booking=booking)
-    notify.booking_confirmed(booking, now)
+    if not seated:
+        raise SlotFull()
+    if held.waiting:  # whoever books a time is no longer waiting for one at this office
+        waitlist.end_wait(slot.office_id, details["phone"], now, booking=booking)
     return booking
+
+
+def slot_locked(slot_id, phone):
+    """The slot with its office and the office's hours (the SMS names the office, the answer
+    lists its languages), or None. The same statement takes the number's lock
+    (``locks.number_lock``): bookings and waits of one number run one after another, so
+    the limits checked after it hold under concurrent requests too."""
+    statement, params = _SLOT.statement(*number_lock(phone))
+    row = db.session.execute(statement, {"slot_id": slot_id, **params}).unique().first()
+    return None if row is None else row[0]
+
+
+class Held(NamedTuple):
+    """What a number holds at an office: its upcoming bookings and whether it waits there."""
+
+    upcoming: list  # rows of (id, slot_id)
+    waiting: bool
+
+
+def held_at(office_id, phone, now):
+    """The phone's upcoming bookings at the office (id and slot) and whether it waits there,
+    in one statement."""
+    rows = db.session.execute(_HELD, {"office_id": office_id, "phone": phone, "now": now}).all()
+    return Held([row for row in rows if row.kind == "booking"],
+                any(row.kind == "wait" for row in rows))
 
 
 def check_bookable(slot, now):
@@ -76,13 +102,24 @@ def check_bookable(slot, now):
 
 def upcoming_bookings(office_id, phone, now):
     return list(db.session.scalars(
-        select(Booking)
-        .join(Booking.slot)
-        .where(
-            Booking.office_id == office_id, Booking.phone == phone,
-            Booking.status == BookingStatus.BOOKED, Slot.starts_at > now,
-        )
+        select(Booking).join(Booking.slot).where(*_upcoming(office_id, phone, now))
     ))
+
+
+def _upcoming(office_id, phone, now):
+    return (Booking.office_id == office_id, Booking.phone == phone,
+            Booking.status == BookingStatus.BOOKED, Slot.starts_at > now)
+
+
+# Built once: building a statement, and its cache key, costs more CPU than running it.
+_SLOT = Locking(select(Slot).where(Slot.id == bindparam("slot_id"))
+                .options(joinedload(Slot.office).joinedload(Office.hours)))
+_HELD = union_all(
+    select(literal("booking").label("kind"), Booking.id, Booking.slot_id)
+    .join(Booking.slot).where(*_upcoming(bindparam("office_id"), bindparam("phone"), bindparam("now"))),
+    select(literal("wait"), WaitlistEntry.id, null())
+    .where(*waitlist.waiting_criteria(bindparam("office_id"), bindparam("phone"))),
+)
 
 
 def by_token(token):

@@ -22,11 +22,15 @@ from . import calendar, outbox, policy
 log = logging.getLogger(__name__)
 
 
-def booking_confirmed(booking, now):
-    """Also sent when an offer is accepted: the booking is new or has moved."""
+def booking_confirmed(booking, now, *, write=True):
+    """Also sent when an offer is accepted: the booking is new or has moved. Returns the
+    messages; with ``write=False`` only makes them, for a caller that writes them with the
+    booking itself (``seats.seat_booking``)."""
     body = _appointment_text(booking, "confirmation")
-    queue_sms(booking.phone, booking.locale, "confirmation", body, now=now, booking=booking)
-    queue_calendar_email(booking, now, body)
+    messages = [queue_sms(booking.phone, booking.locale, "confirmation", body, now=now,
+                          booking=booking, write=write),
+                queue_calendar_email(booking, now, body, write=write)]
+    return [message for message in messages if message is not None]
 
 
 def booking_changed(booking, now):
@@ -140,12 +144,19 @@ def fitting(render, address):
     their own direction in Arabic and Persian without invisible isolate characters."""
     address = " ".join((address or "").split())
     street = address.split(",")[0].strip()
-    texts = [render(f"{line}\n" if line else "") for line in dict.fromkeys((address, street, ""))]
+    lines = list(dict.fromkeys((address, street, "")))
+    texts = {}  # rendered when first needed: mostly the first fits
+
+    def text(line):
+        if line not in texts:
+            texts[line] = render(f"{line}\n" if line else "")
+        return texts[line]
+
     for limit in (2, 3):
-        for text in texts:
-            if segments(plain_spaces(text)) <= limit:
-                return text
-    return texts[-1]
+        for line in lines:
+            if segments(plain_spaces(text(line))) <= limit:
+                return text(line)
+    return text("")
 
 
 def hold_text(hold):
@@ -169,7 +180,8 @@ def _duration(value, unit, locale):
 def queue_sms(phone: str, locale: str, kind: str, body: str, *, now: datetime,
               booking: Booking | None = None, offer: Offer | None = None, office: Office | None = None,
               due_at: datetime | None = None, valid_until: datetime | None = None,
-              dedupe_key: str | None = None, opted_out: bool | None = None) -> Message | None:
+              dedupe_key: str | None = None, opted_out: bool | None = None,
+              write: bool = True) -> Message | None:
     """Write an SMS to the outbox, written and due at ``now`` unless ``due_at`` says later.
 
     ``office``: the office an SMS about neither a booking nor an offer belongs to (a waitlist
@@ -185,7 +197,8 @@ def queue_sms(phone: str, locale: str, kind: str, body: str, *, now: datetime,
         return None
     message = Message(
         channel="sms", to=phone, kind=kind, locale=locale, body=plain_spaces(body), booking=booking,
-        offer=offer, office=office, valid_until=valid_until, dedupe_key=dedupe_key, created_at=now,
+        offer=offer, office_id=_office_id(office, booking, offer), valid_until=valid_until,
+        dedupe_key=dedupe_key, created_at=now,
         due_at=due_at or now, subject=None, attachment=None,
     )
     message.segments = parts = segments(message.body)
@@ -197,18 +210,34 @@ def queue_sms(phone: str, locale: str, kind: str, body: str, *, now: datetime,
                     kind, locale, parts)
     if opted_out:
         message.status, message.error = MessageStatus.SKIPPED, "opted out (STOP)"
+    if write:
+        _write(message)
+    return message
+
+
+def _office_id(office, *about):
+    """The office a message belongs to, for the figures: the one given, else that of the
+    booking or offer it is about. Set here, not only by the model's ``before_insert``: a
+    booking's confirmation is written by a Core INSERT (``seats.seat_booking``), which
+    passes by the ORM's events."""
+    if office is not None:
+        return office.id
+    return next((item.office_id for item in about if item is not None), None)
+
+
+def _write(message):
     db.session.add(message)
     outbox.track(message)
-    return message
 
 
 def plain_spaces(text):
     """Babel puts narrow or no-break spaces in times ("9:00\u202fAM"): not in the GSM
     alphabet, one of them would make an English SMS a Unicode one, of half the length."""
-    return "".join(" " if unicodedata.category(char) == "Zs" else char for char in text)
+    spaces = {ord(char): " " for char in set(text) if char != " " and unicodedata.category(char) == "Zs"}
+    return text.translate(spaces) if spaces else text
 
 
-def queue_calendar_email(booking, now, text):
+def queue_calendar_email(booking, now, text, *, write=True):
     """The invitation, or its cancellation, for residents who gave an e-mail address; the
     text is the SMS's, which says what happened and links to the booking or the office."""
     if not booking.email:
@@ -222,14 +251,15 @@ def queue_calendar_email(booking, now, text):
         )
     message = Message(
         channel="email", to=booking.email, kind="cancellation" if cancelled else "invitation",
-        locale=booking.locale, subject=subject, body=text, booking=booking, created_at=now,
+        locale=booking.locale, subject=subject, body=text, booking=booking,
+        office_id=_office_id(None, booking), created_at=now,
         due_at=now, offer=None, valid_until=None, dedupe_key=None,
         attachment=calendar.booking_calendar(
             booking, now, method="CANCEL" if cancelled else "REQUEST"
         ).decode(),
     )
-    db.session.add(message)
-    outbox.track(message)
+    if write:
+        _write(message)
     return message
 
 

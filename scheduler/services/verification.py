@@ -25,7 +25,7 @@ from ..models import Booking, BookingStatus, WaitlistEntry, WaitlistStatus
 from . import notify, offers, seats, states, waitlist
 from .errors import SlotFull
 from .holds import Pending, enabled, hold_minutes, told_recently
-from .locks import transaction_lock
+from .locks import number_lock, transaction_lock
 
 __all__ = ["Pending", "enabled", "hold_minutes", "hold", "confirm", "confirm_wait", "expire"]
 
@@ -33,26 +33,23 @@ __all__ = ["Pending", "enabled", "hold_minutes", "hold", "confirm", "confirm_wai
 def hold(slot, details, upcoming, now, *, notify_earlier=False, limit=0):
     """Hold a seat for ``details`` (booking.book calls this under the phone's lock).
 
-    ``upcoming`` are the phone's bookings at the office. Returns ``Pending`` whatever
-    happened; only the SMS to the number says what."""
+    ``upcoming`` are the phone's bookings at the office, as rows of (id, slot_id). Returns
+    ``Pending`` whatever happened; only the SMS to the number says what."""
     phone = details["phone"]
     answer = Pending(hold_minutes())
     if any(booking.slot_id == slot.id for booking in upcoming) or (limit and len(upcoming) >= limit):
-        known = next((b for b in upcoming if b.slot_id == slot.id), upcoming[0])
+        known = db.session.get(Booking, next((b for b in upcoming if b.slot_id == slot.id), upcoming[0]).id)
         if not told_recently("verification_known", now, booking=known):
             notify.verification_known(known, now)
         return answer
     if open_hold(slot.office_id, phone, now) is not None:
         return answer  # the first SMS still stands: no second text to the number
-    if not seats.take(slot.id):
-        raise SlotFull()
-    booking = Booking(
-        slot=slot, office_id=slot.office_id, notify_earlier=bool(notify_earlier),
-        requested_at=now, created_at=now, seated_at=now, offers=[],
+    booking = seats.new_booking(
+        slot, notify_earlier=bool(notify_earlier), requested_at=now, created_at=now, seated_at=now,
         status=BookingStatus.HELD, hold_until=now + timedelta(minutes=answer.minutes), **details,
     )
-    db.session.add(booking)
-    db.session.flush()
+    if not seats.seat_booking(booking):
+        raise SlotFull()
     notify.verification_requested(booking, answer.minutes, now)
     return answer
 
@@ -118,7 +115,7 @@ def confirm_wait(entry, now):
     if entry.hold_until <= now:
         _expire_wait(entry, now)
         return False
-    transaction_lock("booking", entry.office_id, entry.phone)  # as waitlist.join takes it
+    transaction_lock(*number_lock(entry.phone))  # as waitlist.join takes it
     if waitlist.waiting_at(entry.office_id, entry.phone) is not None:
         # The number joined this office's queue meanwhile (a staff member put it there):
         # one wait is enough.

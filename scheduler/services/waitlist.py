@@ -11,7 +11,7 @@ from . import audit, holds, notify, offers, reasons, states
 from . import details as residents
 from . import preferences as wishes
 from .errors import AlreadyWaiting, Conflict, InvalidInput, NotFound, TooManyBookings
-from .locks import transaction_lock
+from .locks import number_lock, transaction_lock
 
 
 def join(office, *, name, phone, locale, now, weekdays=None, earliest=None, latest=None,
@@ -35,7 +35,7 @@ def join(office, *, name, phone, locale, now, weekdays=None, earliest=None, late
         fields.update(invalid.fields)
     if fields:  # every mistake at once, not one batch per try
         raise InvalidInput(fields=fields)
-    transaction_lock("booking", office.id, details["phone"])
+    transaction_lock(*number_lock(details["phone"]))
     upcoming = upcoming_bookings(office.id, details["phone"], now)
     details.pop("email")
     if holds.enabled():  # held until confirmed; the same answer for every number
@@ -63,10 +63,12 @@ def queued(entry, now):
 
 def waiting_at(office_id, phone):
     """The number's wait in the queue of an office, or None."""
-    return db.session.scalar(select(WaitlistEntry).where(
-        WaitlistEntry.office_id == office_id, WaitlistEntry.phone == phone,
-        WaitlistEntry.status == WaitlistStatus.WAITING,
-    ))
+    return db.session.scalar(select(WaitlistEntry).where(*waiting_criteria(office_id, phone)))
+
+
+def waiting_criteria(office_id, phone):
+    return (WaitlistEntry.office_id == office_id, WaitlistEntry.phone == phone,
+            WaitlistEntry.status == WaitlistStatus.WAITING)
 
 
 def position(entry):
@@ -105,12 +107,7 @@ def leave(entry, now):
 def end_wait(office_id, phone, now, booking):
     """Whoever books a time directly stops waiting at that office; the wait they have had
     counts towards the booking."""
-    for entry in db.session.scalars(
-        select(WaitlistEntry).where(
-            WaitlistEntry.office_id == office_id, WaitlistEntry.phone == phone,
-            WaitlistEntry.status == WaitlistStatus.WAITING,
-        )
-    ).all():
+    for entry in db.session.scalars(select(WaitlistEntry).where(*waiting_criteria(office_id, phone))).all():
         if _end(entry, WaitlistStatus.BOOKED, now):
             entry.booking = booking
             booking.requested_at = min(booking.requested_at, entry.requested_at)
