@@ -111,6 +111,9 @@ DEFAULTS = {
     "STAFF_PASSWORD_MIN_LENGTH": 12,
     # What one SMS segment costs, in euros: the figures show the SMS cost of a period.
     "SMS_PRICE_PER_SEGMENT": 0.08,
+    # PostgreSQL: how many connections one request for figures counts on at once, all seeing
+    # the same snapshot (services.snapshot); 1 counts in the request's own transaction.
+    "FIGURES_CONNECTIONS": 2,
     # Failed staff logins per client address; a successful login does not count.
     "RATELIMIT_LOGIN": "10 per minute;50 per day",
     # PostgreSQL: how long to wait for a connection, for one statement, and for a lock
@@ -250,4 +253,9 @@ def _log_level(config):
         yield f"LOG_LEVEL {config['LOG_LEVEL']!r} must be DEBUG, INFO, WARNING or ERROR"
 
 
-RULES = [_base_url, _sms_backend, _quiet_hours, _languages, _log_level]
+def _figures_connections(config):
+    if not isinstance(config["FIGURES_CONNECTIONS"], int) or config["FIGURES_CONNECTIONS"] < 1:
+        yield f"FIGURES_CONNECTIONS {config['FIGURES_CONNECTIONS']!r} must be a whole number of at least 1"
+
+
+RULES = [_base_url, _sms_backend, _quiet_hours, _languages, _log_level, _figures_connections]

@@ -2,7 +2,7 @@
 from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from scheduler.extensions import db
 from scheduler.models import Message, MessageStatus, Office
@@ -127,7 +127,46 @@ def test_the_figures_of_a_year_take_a_fixed_number_of_statements(app, week):
         one_week = len(statements)
         statements.clear()
         figures.report(offices, date(2025, 11, 30), date(2026, 11, 29), per_office=True)
-    assert len(statements) == one_week <= 8
+    counting = [statement for statement in statements
+                if not statement.startswith("SET ") and "pg_export_snapshot" not in statement]
+    assert len(statements) == one_week and len(counting) <= 8
+
+
+def test_figures_counted_side_by_side_are_those_counted_in_turn(app, week):
+    """On PostgreSQL the parts run on FIGURES_CONNECTIONS connections at once (services.snapshot):
+    the same numbers as one after the other in the request's own transaction."""
+    with app.app_context():
+        offices = list(db.session.scalars(select(Office)))
+        side_by_side = figures.report(offices, date(2025, 11, 30), date(2026, 11, 29), per_office=True)
+        app.config["FIGURES_CONNECTIONS"] = 1
+        in_turn = figures.report(offices, date(2025, 11, 30), date(2026, 11, 29), per_office=True)
+    assert side_by_side == in_turn and side_by_side["bookings"] > 0
+
+
+def test_every_part_sees_the_snapshot_of_the_request(app, clock):
+    """A row committed while the parts run is in none of them: each imports the snapshot the
+    request's transaction exported, as if one transaction read it all."""
+    from scheduler.models import OptOut
+    from scheduler.services import snapshot
+
+    def counted():
+        return db.session.scalar(select(func.count()).select_from(OptOut))
+
+    def commits_one_then_counts():
+        with db.engine.begin() as other:  # another transaction, committed at once
+            other.execute(OptOut.__table__.insert().values(phone="+4915100000001", created_at=clock.now))
+        return counted()
+
+    with app.app_context():
+        db.session.add(OptOut(phone="+4915100000000", created_at=clock.now))
+        db.session.commit()
+        app.config["FIGURES_CONNECTIONS"] = 2
+        found = snapshot.read_all([commits_one_then_counts, counted, counted])
+        afterwards = counted()
+    postgresql = app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql")
+    # SQLite runs the parts in turn in the request's session, which reads what was committed.
+    assert found == ([1, 1, 1] if postgresql else [2, 2, 2])
+    assert afterwards == 2
 
 
 def test_each_sms_records_its_segments_and_office_as_it_is_written(app, week):
