@@ -6,7 +6,8 @@ from sqlalchemy import func, select
 
 from scheduler.extensions import db
 from scheduler.models import Message, MessageStatus, Office
-from scheduler.services import figures, notify
+from scheduler.segments import segments
+from scheduler.services import figures
 from scheduler.services.tally import summary
 
 from .staff_figures import build_week
@@ -50,7 +51,7 @@ def test_the_week_at_lanstrop_number_by_number(app, week):
     # Confirmations (Amina, Boris, Chen, Dana, Emil, Gül), Dana's waitlist SMS and her offer,
     # two cancellations, three reminders.
     assert numbers["sms"]["messages"] == len(bodies) == 13
-    assert numbers["sms"]["segments"] == sum(notify.segments(body) for body in bodies)
+    assert numbers["sms"]["segments"] == sum(segments(body) for body in bodies)
     assert numbers["sms"]["cost"] == round(numbers["sms"]["segments"] * 0.08, 2)
     assert numbers["sms"]["currency"] == "EUR"
 
@@ -93,7 +94,7 @@ TEXTS = [
 
 
 def test_sms_segments_counted_by_the_database_are_those_of_notify(app, clock):
-    """On PostgreSQL the texts are measured by the database; every edge of notify.segments
+    """On PostgreSQL the texts are measured by the database; every edge of segments()
     (160/161 GSM-7 characters, escaped "€", 70/71 UCS-2 units, emoji) gives the same count."""
     from scheduler.services import booking as bookings
 
@@ -109,10 +110,10 @@ def test_sms_segments_counted_by_the_database_are_those_of_notify(app, clock):
                                    created_at=clock.now, due_at=clock.now))
         db.session.commit()
         numbers, _found = office_figures("lanstrop", clock.now.date(), clock.now.date())
-        expected = sum(notify.segments(body) for body in db.session.scalars(
+        expected = sum(segments(body) for body in db.session.scalars(
             select(Message.body).where(Message.status == MessageStatus.SENT)))
     assert numbers["sms"]["messages"] == len(TEXTS)  # the confirmations are not sent yet
-    assert numbers["sms"]["segments"] == expected == sum(notify.segments(text) for text in TEXTS)
+    assert numbers["sms"]["segments"] == expected == sum(segments(text) for text in TEXTS)
 
 
 def test_the_figures_of_a_year_take_a_fixed_number_of_statements(app, week):
@@ -170,7 +171,7 @@ def test_every_part_sees_the_snapshot_of_the_request(app, clock):
 
 
 def test_each_sms_records_its_segments_and_office_as_it_is_written(app, week):
-    """What the figures sum (migration 0010): an SMS's segments as notify.segments counts them,
+    """What the figures sum (migration 0010): an SMS's segments as scheduler.segments counts them,
     and its office: its booking's, else its offer's, else the waitlist entry's it is about."""
     from scheduler.models import Booking, WaitlistEntry
 
@@ -178,7 +179,7 @@ def test_each_sms_records_its_segments_and_office_as_it_is_written(app, week):
         messages = db.session.scalars(select(Message).where(Message.channel == "sms")).all()
         assert {message.kind for message in messages} >= {"confirmation", "waitlist", "offer", "reminder"}
         for message in messages:
-            assert message.segments == notify.segments(message.body)
+            assert message.segments == segments(message.body)
             if message.booking_id is not None:
                 expected = message.booking.office_id
             elif message.offer_id is not None:

@@ -17,10 +17,10 @@ from sqlalchemy import select
 from scheduler.config import DEFAULTS
 from scheduler.extensions import db
 from scheduler.models import Message, Offer, OfferKind
+from scheduler.segments import is_gsm7, segments
 from scheduler.services import booking, notify, offers, replies, waitlist
 from scheduler.services.demo import OFFICES
 from scheduler.services.errors import OfferGone
-from scheduler.services.notify import is_gsm7, segments
 
 from . import factories
 from .conftest import BERLIN

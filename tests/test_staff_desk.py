@@ -517,7 +517,7 @@ def test_removing_someone_tells_them_and_passes_their_offer_on(
 
 
 def notify_segments(text):
-    from scheduler.services.notify import segments
+    from scheduler.segments import segments
 
     return segments(text)
 

@@ -31,6 +31,7 @@ from scheduler.models import (
     WaitlistStatus,
     WeeklyHours,
 )
+from scheduler.segments import is_gsm7, segments
 from scheduler.services import hours as rules
 from scheduler.services import notify, seats, slots, waitlist
 from scheduler.services.demo import OFFICES
@@ -999,7 +1000,7 @@ def test_the_closed_sms_fits_two_parts(ctx, clock, language):
     db.session.flush()
     notify.booking_closed(booking, clock.now)
     [message] = db.session.scalars(select(Message)).all()
-    assert notify.is_gsm7(message.body) and notify.segments(message.body) <= 2
+    assert is_gsm7(message.body) and segments(message.body) <= 2
 
 
 def test_a_closure_racing_residents_booking_that_day_leaves_no_seat_sold_twice(app, clock, tokens):

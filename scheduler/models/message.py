@@ -87,7 +87,7 @@ def _recorded(_mapper, connection, message):
 
 def _office_of(connection, message):
     """The office given, else the booking's, else the offer's: from the rows at hand if the
-    message was written with them (as ``notify.queue_sms`` does), else looked up by id."""
+    message was written with them (as ``messages.queue_sms`` does), else looked up by id."""
     loaded = message.__dict__
     if loaded.get("office") is not None:
         return loaded["office"].id

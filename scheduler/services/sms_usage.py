@@ -1,7 +1,7 @@
 """How many SMS the outbox sent, and how many segments (what the provider bills), by office
 and week, for the figures.
 
-Each SMS's segments (as ``notify.segments`` counts them) and the office it belongs to are
+Each SMS's segments (as ``segments.segments`` counts them) and the office it belongs to are
 recorded on its row when it is written (``models.message``; migration 0010 filled them in
 for the messages before): the database sums a column, no text is read.
 """
