@@ -76,9 +76,14 @@ class Message(db.Model):
 
 @event.listens_for(Message, "before_insert")
 def _recorded(_mapper, connection, message):
+    record_for_figures(message, connection)
+
+
+def record_for_figures(message, connection):
     """Measure an SMS and note its office as it is written, whoever writes it: the figures
     then sum a column instead of reading every text and joining bookings, offers and the
-    waitlist to find the office."""
+    waitlist to find the office. The ORM calls it before each INSERT; a writer that inserts
+    without the ORM (``seats.seat_booking``) calls it itself."""
     if message.segments is None and message.channel in (None, "sms"):
         message.segments = segments(message.body)
     if message.office_id is None:

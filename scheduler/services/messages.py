@@ -37,8 +37,7 @@ def queue_sms(phone: str, locale: str, kind: str, body: str, *, now: datetime,
         return None
     message = Message(
         channel="sms", to=phone, kind=kind, locale=locale, body=plain_spaces(body), booking=booking,
-        offer=offer, office_id=_office_id(office, booking, offer), valid_until=valid_until,
-        dedupe_key=dedupe_key, created_at=now,
+        offer=offer, office=office, valid_until=valid_until, dedupe_key=dedupe_key, created_at=now,
         due_at=due_at or now, subject=None, attachment=None,
     )
     message.segments = parts = segments(message.body)
@@ -53,16 +52,6 @@ def queue_sms(phone: str, locale: str, kind: str, body: str, *, now: datetime,
     if write:
         _write(message)
     return message
-
-
-def _office_id(office, *about):
-    """The office a message belongs to, for the figures: the one given, else that of the
-    booking or offer it is about. Set here, not only by the model's ``before_insert``: a
-    booking's confirmation is written by a Core INSERT (``seats.seat_booking``), which
-    passes by the ORM's events."""
-    if office is not None:
-        return office.id
-    return next((item.office_id for item in about if item is not None), None)
 
 
 def _write(message):
@@ -91,8 +80,7 @@ def queue_calendar_email(booking, now, text, *, write=True):
         )
     message = Message(
         channel="email", to=booking.email, kind="cancellation" if cancelled else "invitation",
-        locale=booking.locale, subject=subject, body=text, booking=booking,
-        office_id=_office_id(None, booking), created_at=now,
+        locale=booking.locale, subject=subject, body=text, booking=booking, created_at=now,
         due_at=now, offer=None, valid_until=None, dedupe_key=None,
         attachment=calendar.booking_calendar(
             booking, now, method="CANCEL" if cancelled else "REQUEST"

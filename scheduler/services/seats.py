@@ -12,6 +12,7 @@ from sqlalchemy.orm import make_transient_to_detached
 
 from ..extensions import db
 from ..models import Booking, Message, Slot
+from ..models.message import record_for_figures
 from . import outbox
 
 
@@ -59,6 +60,7 @@ def seat_booking(booking, messages=()):
         return True
     params = {"slot_id": slot.id, **_row(booking, _BOOKING_COLUMNS)}
     for index, message in enumerate(messages):
+        record_for_figures(message, db.session.connection())  # as the ORM's INSERT would
         params.update(_row(message, _MESSAGE_COLUMNS, f"m{index}_"))
     booking_id = db.session.execute(_seat_and_insert(len(messages)), params).scalar()
     _expire(slot.id)
